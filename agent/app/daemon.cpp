@@ -1,0 +1,294 @@
+#include "app/daemon.hpp"
+
+#include <algorithm>
+#include <asio.hpp>
+#include <csignal>
+#include <map>
+#include <memory>
+#include <random>
+
+#include "log.hpp"
+#include "probe.hpp"
+#include "prometheus/collector.hpp"
+#include "schedule.hpp"
+#include "state.hpp"
+#include "status_report.hpp"
+#include "version.hpp"
+#include "web_server.hpp"
+
+namespace pullguard {
+namespace {
+
+// Probes block a worker for at most their timeout; a handful of workers serve dozens of
+// buckets probed at intervals of ten seconds or more.
+constexpr std::size_t kMaxWorkers = 8;
+
+// One bucket's probing: its prober, its timer, and whether a probe is out on a worker.
+struct Slot {
+  Slot(asio::io_context& io, std::string identity_name, AddressFamily address_family,
+       std::shared_ptr<Prober> slot_prober)
+      : identity(std::move(identity_name)),
+        family(address_family),
+        prober(std::move(slot_prober)),
+        timer(io) {}
+
+  std::string identity;
+  AddressFamily family;
+  std::shared_ptr<Prober> prober;
+  asio::steady_timer timer;
+  bool in_flight = false;
+};
+
+bool sameTarget(const ProbeTarget& a, const ProbeTarget& b) {
+  auto creds = [](const ProbeTarget& t) {
+    return t.credentials ? t.credentials->username + '\n' + t.credentials->password : std::string();
+  };
+  return a.registry.url == b.registry.url && a.registry.repository == b.registry.repository &&
+         a.registry.reference == b.registry.reference && a.family == b.family &&
+         a.timeout == b.timeout && creds(a) == creds(b);
+}
+
+class Daemon {
+ public:
+  Daemon(DaemonOptions options, LoadedConfig initial)
+      : options_(std::move(options)),
+        workers_(kMaxWorkers),
+        signals_(io_, SIGINT, SIGTERM, SIGHUP),
+        rng_(std::random_device{}()),
+        collector_(publisher_) {
+    apply(std::move(initial));
+    state_.recordReload(true, clock_.wallNow());
+    publish();
+  }
+
+  int run() {
+    const std::string listen = options_.listen_address.empty()
+                                   ? config_.web.listen_address
+                                   : options_.listen_address;
+    std::string error;
+    web_ = WebServer::start(listen, routes(), error);
+    if (!web_) {
+      logger().error("cannot start web server", {{"error", error}});
+      return 1;
+    }
+    logger().info("listening", {{"address", web_->boundAddress()}});
+    waitForSignal();
+    io_.run();
+    workers_.join();  // transfers were cancelled, so this is quick
+    // Results posted after the loop stopped: run them (they return at once) so they release
+    // their slots while the io_context is still whole.
+    io_.restart();
+    io_.poll();
+    slots_.clear();
+    logger().info("stopped");
+    return 0;
+  }
+
+ private:
+  std::vector<WebRoute> routes() {
+    return {
+        {"/metrics",
+         [this] {
+           return WebResponse{200, kPrometheusContentType, renderPrometheusText(collector_)};
+         }},
+        {"/-/healthy", [] { return WebResponse{200, "text/plain; charset=utf-8", "OK\n"}; }},
+        {"/-/ready", [this] { return readiness(); }},
+        {"/api/v1/status",
+         [this] {
+           const auto snapshot = publisher_.latest();
+           return WebResponse{200, "application/json",
+                              renderStatusJson(entriesFromSnapshot(*snapshot),
+                                               snapshot->thresholds) +
+                                  "\n"};
+         }},
+        {"/", [] { return landingPage(); }},
+    };
+  }
+
+  WebResponse readiness() const {
+    const auto snapshot = publisher_.latest();
+    const bool ready = std::all_of(snapshot->slots.begin(), snapshot->slots.end(),
+                                   [](const SlotSnapshot& s) { return s.last_outcome.has_value(); });
+    return ready ? WebResponse{200, "text/plain; charset=utf-8", "OK\n"}
+                 : WebResponse{503, "text/plain; charset=utf-8", "waiting for the first probes\n"};
+  }
+
+  static WebResponse landingPage() {
+    return {200, "text/html; charset=utf-8",
+            "<!doctype html><html><head><title>pullguard</title></head><body>"
+            "<h1>pullguard</h1><p>Docker Hub pull budget monitor.</p><ul>"
+            "<li><a href=\"/metrics\">/metrics</a></li>"
+            "<li><a href=\"/api/v1/status\">/api/v1/status</a></li>"
+            "<li><a href=\"/-/healthy\">/-/healthy</a></li>"
+            "<li><a href=\"/-/ready\">/-/ready</a></li></ul></body></html>\n"};
+  }
+
+  void waitForSignal() {
+    signals_.async_wait([this](const asio::error_code& ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        startReload();
+        waitForSignal();
+        return;
+      }
+      logger().info("shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      shutdown();
+    });
+  }
+
+  void shutdown() {
+    stopping_ = true;
+    cancelAllHttpTransfers();
+    for (auto& slot : slots_) slot->timer.cancel();
+    web_.reset();
+    io_.stop();
+  }
+
+  // Reading the file and the secrets is I/O: done on a worker, applied on the loop.
+  void startReload() {
+    logger().info("reloading configuration", {{"file", options_.config_path}});
+    asio::post(workers_, [this] {
+      auto result = std::make_shared<LoadResult>(loadConfig(options_.config_path));
+      asio::post(io_, [this, result] { finishReload(std::move(*result)); });
+    });
+  }
+
+  void finishReload(LoadResult result) {
+    if (!result.loaded) {
+      logger().error("reload failed; keeping the running configuration", {{"error", result.error}});
+      state_.recordReload(false, clock_.wallNow());
+      publish();
+      return;
+    }
+    if (result.loaded->config.web.listen_address != config_.web.listen_address &&
+        options_.listen_address.empty()) {
+      logger().warn("web.listen_address changed; it takes effect at the next restart");
+    }
+    apply(std::move(*result.loaded));
+    state_.recordReload(true, clock_.wallNow());
+    publish();
+    logger().info("configuration reloaded", {{"buckets", std::to_string(slots_.size())}});
+  }
+
+  // Builds the slots for a configuration. A bucket whose probe target is unchanged keeps its
+  // slot (timer, in-flight probe, token cache); others start afresh.
+  void apply(LoadedConfig loaded) {
+    for (const std::string& warning : loaded.warnings) logger().warn(warning);
+    std::vector<std::shared_ptr<Slot>> slots;
+    std::map<std::string, std::shared_ptr<TokenCache>> caches;
+    for (const Identity& identity : loaded.identities) {
+      for (AddressFamily family : identity.config.families) {
+        ProbeTarget target{loaded.config.registry, family, identity.credentials,
+                           std::chrono::seconds(loaded.config.probe.timeout_seconds)};
+        if (auto kept = findSlot(identity.config.name, target)) {
+          slots.push_back(kept);
+          continue;
+        }
+        auto& cache = caches[identity.config.name];
+        if (!cache) cache = std::make_shared<TokenCache>();
+        auto prober = std::make_shared<Prober>(std::move(target), cache, makeCurlHttpClient(), clock_);
+        auto slot = std::make_shared<Slot>(io_, identity.config.name, family, std::move(prober));
+        slots.push_back(slot);
+        schedule(slot, firstProbeDelay(loaded.config.probe, unitRandom()));
+      }
+    }
+    for (auto& old : slots_) {
+      if (std::find(slots.begin(), slots.end(), old) == slots.end()) old->timer.cancel();
+    }
+    slots_ = std::move(slots);
+    config_ = std::move(loaded.config);
+    state_.configure(loaded.identities, config_.thresholds);
+  }
+
+  std::shared_ptr<Slot> findSlot(const std::string& identity, const ProbeTarget& target) const {
+    for (const auto& slot : slots_) {
+      if (slot->identity == identity && sameTarget(slot->prober->target(), target)) return slot;
+    }
+    return nullptr;
+  }
+
+  void schedule(const std::shared_ptr<Slot>& slot, std::chrono::milliseconds delay) {
+    slot->timer.expires_after(delay);
+    slot->timer.async_wait([this, weak = std::weak_ptr<Slot>(slot)](const asio::error_code& ec) {
+      auto locked = weak.lock();
+      if (ec || !locked) return;  // cancelled: shutdown, or the slot left the configuration
+      startProbe(locked);
+    });
+  }
+
+  void startProbe(const std::shared_ptr<Slot>& slot) {
+    if (slot->in_flight) return;  // at most one probe per bucket
+    slot->in_flight = true;
+    asio::post(workers_, [this, slot] {
+      ProbeResult result = slot->prober->run();
+      asio::post(io_, [this, slot, result = std::move(result)] { finishProbe(slot, result); });
+    });
+  }
+
+  void finishProbe(const std::shared_ptr<Slot>& slot, const ProbeResult& result) {
+    slot->in_flight = false;
+    if (stopping_) return;
+    const bool current = std::find(slots_.begin(), slots_.end(), slot) != slots_.end();
+    if (!current) return;  // the slot left the configuration while its probe was out
+    const std::uint32_t failures_before = state_.consecutiveFailures(slot->identity, slot->family);
+    state_.record(slot->identity, slot->family, result);
+    publish();
+    logProbe(*slot, result, failures_before);
+    const std::uint32_t failures = state_.consecutiveFailures(slot->identity, slot->family);
+    // The first retry comes after one interval; backoff doubles from the second failure on.
+    schedule(slot, nextProbeDelay(config_.probe, failures > 0 ? failures - 1 : 0, unitRandom()));
+  }
+
+  void logProbe(const Slot& slot, const ProbeResult& result, std::uint32_t failures_before) {
+    const std::string family(familyName(slot.family));
+    const std::string outcome(outcomeName(result.outcome));
+    if (!isSuccess(result.outcome)) {
+      logger().warn("probe failed", {{"identity", slot.identity},
+                                     {"family", family},
+                                     {"outcome", outcome},
+                                     {"error", result.error},
+                                     {"consecutive_failures", std::to_string(failures_before + 1)}});
+      return;
+    }
+    const std::string remaining = result.quota ? std::to_string(result.quota->remaining) : "";
+    const std::string limit = result.quota ? std::to_string(result.quota->limit) : "";
+    if (failures_before > 0) {
+      logger().info("probe recovered", {{"identity", slot.identity}, {"family", family},
+                                        {"outcome", outcome}, {"remaining", remaining},
+                                        {"limit", limit}, {"source", result.source}});
+    } else if (logger().enabled(LogLevel::kDebug)) {
+      logger().debug("probe", {{"identity", slot.identity}, {"family", family},
+                               {"outcome", outcome}, {"remaining", remaining},
+                               {"limit", limit}, {"source", result.source},
+                               {"duration_seconds", std::to_string(result.duration_seconds)}});
+    }
+  }
+
+  void publish() { publisher_.publish(state_.snapshot()); }
+
+  double unitRandom() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
+
+  DaemonOptions options_;
+  SystemClock clock_;
+  asio::io_context io_;
+  asio::thread_pool workers_;
+  asio::signal_set signals_;
+  std::mt19937_64 rng_;
+  Config config_;
+  State state_;
+  SnapshotPublisher publisher_;
+  SnapshotCollector collector_;
+  std::vector<std::shared_ptr<Slot>> slots_;
+  std::unique_ptr<WebServer> web_;
+  bool stopping_ = false;  // loop thread only
+};
+
+}  // namespace
+
+int runDaemon(const DaemonOptions& options, LoadedConfig initial) {
+  logger().info("starting", {{"version", kVersion}, {"revision", kRevision}});
+  Daemon daemon(options, std::move(initial));
+  return daemon.run();
+}
+
+}  // namespace pullguard

@@ -1,0 +1,33 @@
+// pullguard: parse flags, load the configuration (fail fast), run the daemon or one check.
+#include <cstdio>
+
+#include "app/check_command.hpp"
+#include "app/daemon.hpp"
+#include "cli.hpp"
+#include "config_loader.hpp"
+#include "log.hpp"
+
+int main(int argc, char** argv) {
+  using namespace pullguard;
+  const CliResult cli = parseCommandLine(argc, argv);
+  if (!cli.command_line) return cli.exit_code;
+  const CommandLine& line = *cli.command_line;
+  logger().configure(*parseLogLevel(line.log_level), *parseLogFormat(line.log_format));
+
+  LoadResult loaded = loadConfig(line.config_file);
+  if (!loaded.loaded) {
+    std::fprintf(stderr, "%s\n", loaded.error.c_str());
+    return kExitConfig;
+  }
+  if (line.config_check) {
+    for (const std::string& warning : loaded.loaded->warnings) {
+      std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    }
+    std::printf("config: OK (%zu identities)\n", loaded.loaded->identities.size());
+    return 0;
+  }
+  if (line.command == "check") {
+    return runCheck(*loaded.loaded, {line.check_output, line.check_identity});
+  }
+  return runDaemon({line.config_file, line.listen_address}, std::move(*loaded.loaded));
+}

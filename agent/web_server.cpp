@@ -1,0 +1,121 @@
+#include "web_server.hpp"
+
+#include <civetweb.h>
+
+#include <mutex>
+#include <string_view>
+
+#include "config.hpp"
+#include "log.hpp"
+
+namespace pullguard {
+namespace {
+
+// civetweb reports why mg_start failed only through its log callback, on the thread calling
+// mg_start; later messages (a client's bad request) come from its workers and go to debug.
+thread_local std::string* t_start_error = nullptr;
+
+int captureLog(const mg_connection*, const char* message) {
+  std::string text = message ? message : "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (t_start_error != nullptr) {
+    *t_start_error = text;
+  } else {
+    logger().debug("web server", {{"detail", text}});
+  }
+  return 1;  // handled: civetweb prints nothing itself
+}
+
+void ensureCivetwebInitialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { mg_init_library(0); });
+}
+
+// civetweb wants "ip:port", "[ipv6]:port" or "port" (all IPv4 interfaces).
+std::optional<std::string> civetwebPorts(const ListenAddress& address) {
+  std::string host = address.host;
+  if (host == "localhost") host = "127.0.0.1";
+  if (host.empty()) return std::to_string(address.port);
+  return host + ":" + std::to_string(address.port);
+}
+
+void sendResponse(mg_connection* conn, const WebResponse& response, bool head) {
+  mg_response_header_start(conn, response.status);
+  mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
+  mg_response_header_add(conn, "Content-Length", std::to_string(response.body.size()).c_str(), -1);
+  mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+  mg_response_header_send(conn);
+  if (!head && !response.body.empty()) mg_write(conn, response.body.data(), response.body.size());
+}
+
+}  // namespace
+
+struct WebServer::Impl {
+  std::vector<WebRoute> routes;
+  mg_context* context = nullptr;
+
+  static int handle(mg_connection* conn, void* data) {
+    const auto* impl = static_cast<const Impl*>(data);
+    const mg_request_info* info = mg_get_request_info(conn);
+    const std::string_view method = info->request_method ? info->request_method : "";
+    const std::string_view path = info->local_uri ? info->local_uri : "";
+    const bool head = method == "HEAD";
+    if (method != "GET" && !head) {
+      sendResponse(conn, {405, "text/plain; charset=utf-8", "method not allowed\n"}, false);
+      return 405;
+    }
+    for (const WebRoute& route : impl->routes) {
+      if (route.path == path) {
+        WebResponse response = route.handler();
+        sendResponse(conn, response, head);
+        return response.status;
+      }
+    }
+    sendResponse(conn, {404, "text/plain; charset=utf-8", "not found\n"}, head);
+    return 404;
+  }
+};
+
+WebServer::WebServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+WebServer::~WebServer() {
+  if (impl_ && impl_->context) mg_stop(impl_->context);
+}
+
+std::unique_ptr<WebServer> WebServer::start(const std::string& listen_address,
+                                            std::vector<WebRoute> routes, std::string& error) {
+  const auto address = parseListenAddress(listen_address);
+  if (!address) {
+    error = "web.listen_address: \"" + listen_address + "\" is not host:port";
+    return nullptr;
+  }
+  ensureCivetwebInitialized();
+  auto impl = std::make_unique<Impl>();
+  impl->routes = std::move(routes);
+  const std::string ports = *civetwebPorts(*address);
+  // Few threads: scrapes are cheap and rare; keep-alive lets a scraper reuse its connection.
+  const char* options[] = {"listening_ports", ports.c_str(),  "num_threads", "4",
+                           "enable_keep_alive", "yes",        "keep_alive_timeout_ms", "5000",
+                           "request_timeout_ms", "10000",     nullptr};
+  mg_callbacks callbacks{};
+  callbacks.log_message = captureLog;
+  std::string start_error;
+  t_start_error = &start_error;
+  impl->context = mg_start(&callbacks, nullptr, options);
+  t_start_error = nullptr;
+  if (impl->context == nullptr) {
+    error = "web.listen_address: " + listen_address + ": " +
+            (start_error.empty() ? "cannot listen" : start_error);
+    return nullptr;
+  }
+  mg_set_request_handler(impl->context, "/", &Impl::handle, impl.get());
+
+  mg_server_port bound[4] = {};
+  const int count = mg_get_server_ports(impl->context, 4, bound);
+  std::unique_ptr<WebServer> server(new WebServer(std::move(impl)));
+  std::string host = address->host.empty() ? "0.0.0.0" : address->host;
+  server->bound_address_ = host + ":" + std::to_string(count > 0 ? bound[0].port : address->port);
+  return server;
+}
+
+}  // namespace pullguard
