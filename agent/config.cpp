@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -105,6 +106,7 @@ void readProbe(ObjectReader& root, ProbeConfig& probe) {
   const Json* value = root.find("probe");
   if (!value) return;
   ObjectReader reader(*value, "probe");
+  const bool backoff_given = value->is_object() && value->contains("max_backoff_seconds");
   reader.readInteger("interval_seconds", probe.interval_seconds);
   reader.readInteger("timeout_seconds", probe.timeout_seconds);
   reader.readNumber("jitter_ratio", probe.jitter_ratio);
@@ -121,6 +123,10 @@ void readProbe(ObjectReader& root, ProbeConfig& probe) {
   }
   if (!(probe.jitter_ratio >= 0.0 && probe.jitter_ratio <= 0.5)) {
     fail("probe.jitter_ratio", "must be between 0 and 0.5");
+  }
+  // The default cap must not turn a long interval into an error about a key nobody wrote.
+  if (!backoff_given) {
+    probe.max_backoff_seconds = std::max(probe.max_backoff_seconds, probe.interval_seconds);
   }
   if (probe.max_backoff_seconds < probe.interval_seconds) {
     fail("probe.max_backoff_seconds", "must be at least probe.interval_seconds (" +

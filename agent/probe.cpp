@@ -1,5 +1,7 @@
 #include "probe.hpp"
 
+#include <algorithm>
+
 #include "ratelimit.hpp"
 
 namespace pullguard {
@@ -37,11 +39,18 @@ ProbeResult failed(ProbeResult result, ProbeOutcome outcome, std::string error) 
   return result;
 }
 
-bool isLoopbackHost(std::string_view host) {
+// `authority` is host[:port] of a URL. Userinfo ("127.0.0.1@evil.test") puts the real host
+// after the '@', and "127.0.0.1.nip.io" is a name that resolves anywhere: neither is loopback.
+bool isLoopbackHost(std::string_view authority) {
+  if (authority.find('@') != std::string_view::npos) return false;
+  std::string_view host = authority;
   if (auto colon = host.rfind(':'); colon != std::string_view::npos && !host.ends_with(']')) {
+    if (host.find_first_not_of("0123456789", colon + 1) != std::string_view::npos) return false;
     host = host.substr(0, colon);  // strip the port
   }
-  return host == "localhost" || host.starts_with("127.") || host == "[::1]";
+  if (host == "localhost" || host == "[::1]") return true;
+  return host.starts_with("127.") && std::count(host.begin(), host.end(), '.') == 3 &&
+         host.find_first_not_of("0123456789.") == std::string_view::npos;
 }
 
 }  // namespace
@@ -55,7 +64,10 @@ bool mayCarryCredentials(const std::string& url) {
 
 Prober::Prober(ProbeTarget target, std::shared_ptr<TokenCache> tokens,
                std::unique_ptr<HttpClient> http, const Clock& clock)
-    : target_(std::move(target)), tokens_(std::move(tokens)), http_(std::move(http)), clock_(clock) {}
+    : target_(std::move(target)),
+      tokens_(std::move(tokens)),
+      http_(std::move(http)),
+      clock_(clock) {}
 
 std::string Prober::manifestUrl() const {
   return target_.registry.url + "/v2/" + target_.registry.repository + "/manifests/" +
@@ -82,9 +94,9 @@ Prober::TokenFetch Prober::fetchToken(const BearerChallenge& challenge, ProbeRes
   if (target_.credentials) {
     if (!mayCarryCredentials(request.url)) {
       result.token_requests.push_back(TokenOutcome::kAuthFailed);
-      return {std::nullopt, failed(result, ProbeOutcome::kAuthFailed,
-                                   "refusing to send credentials over plain http to " +
-                                       challenge.realm)};
+      return {std::nullopt,
+              failed(result, ProbeOutcome::kAuthFailed,
+                     "refusing to send credentials over plain http to " + challenge.realm)};
     }
     request.basic_auth = target_.credentials;
   }
@@ -106,8 +118,9 @@ Prober::TokenFetch Prober::fetchToken(const BearerChallenge& challenge, ProbeRes
     result.token_requests.push_back(TokenOutcome::kHttpError);
     const ProbeOutcome outcome =
         response.status == 429 ? ProbeOutcome::kRateLimited : ProbeOutcome::kHttpError;
-    return {std::nullopt, failed(result, outcome,
-                                 "token endpoint answered HTTP " + std::to_string(response.status))};
+    return {
+        std::nullopt,
+        failed(result, outcome, "token endpoint answered HTTP " + std::to_string(response.status))};
   }
   TokenParseResult parsed = parseTokenResponse(response.body);
   if (!parsed.value) {
@@ -154,7 +167,8 @@ ProbeResult Prober::run() {
   if (response.error == TransportError::kNone && response.status == 401) {
     if (token) tokens_->invalidate(*token);
     if (fresh_token) {
-      return finish(failed(result, ProbeOutcome::kAuthFailed, "registry rejected a new token (HTTP 401)"));
+      return finish(
+          failed(result, ProbeOutcome::kAuthFailed, "registry rejected a new token (HTTP 401)"));
     }
     const auto header = findHeader(response.headers, "WWW-Authenticate");
     ChallengeParseResult challenge = parseBearerChallenge(header ? *header : "");
