@@ -1,9 +1,17 @@
 #include "web_server.hpp"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <string_view>
+#include <thread>
 
 #include "config.hpp"
 #include "log.hpp"
@@ -48,6 +56,38 @@ void sendResponse(mg_connection* conn, const WebResponse& response, bool head) {
   if (!head && !response.body.empty()) mg_write(conn, response.body.data(), response.body.size());
 }
 
+// A connection that is opened and closed at once, only to wake civetweb's accept poll.
+void wakeListener(const std::string& host, int port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  if (v6) {
+    sockaddr_in6 address{};
+    address.sin6_family = AF_INET6;
+    address.sin6_port = htons(static_cast<std::uint16_t>(port));
+    if (::inet_pton(AF_INET6, host.c_str(), &address.sin6_addr) == 1) {
+      ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    }
+  } else {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) == 1) {
+      ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    }
+  }
+  ::close(fd);
+}
+
+// Where to connect to reach a listener: its own address, or loopback for a wildcard one.
+std::string wakeHost(const std::string& host) {
+  if (host.empty() || host == "0.0.0.0") return "127.0.0.1";
+  if (host == "[::]") return "::1";
+  if (host.starts_with('[')) return host.substr(1, host.size() - 2);
+  if (host == "localhost") return "127.0.0.1";
+  return host;
+}
+
 }  // namespace
 
 struct WebServer::Impl {
@@ -78,8 +118,22 @@ struct WebServer::Impl {
 
 WebServer::WebServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+// civetweb's accept thread polls its listening sockets in 2 s slices and looks at the stop flag
+// only between them, so a plain mg_stop() takes up to 2 s. Connecting to our own port wakes the
+// poll at once; keep doing that until mg_stop() returns.
 WebServer::~WebServer() {
-  if (impl_ && impl_->context) mg_stop(impl_->context);
+  if (!impl_ || !impl_->context) return;
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    mg_stop(impl_->context);
+    stopped = true;
+  });
+  const auto port = wake_port_;
+  while (!stopped) {
+    wakeListener(wake_host_, port);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stopper.join();
 }
 
 std::unique_ptr<WebServer> WebServer::start(const std::string& listen_address,
@@ -94,9 +148,17 @@ std::unique_ptr<WebServer> WebServer::start(const std::string& listen_address,
   impl->routes = std::move(routes);
   const std::string ports = *civetwebPorts(*address);
   // Few threads: scrapes are cheap and rare; keep-alive lets a scraper reuse its connection.
-  const char* options[] = {"listening_ports", ports.c_str(),  "num_threads", "4",
-                           "enable_keep_alive", "yes",        "keep_alive_timeout_ms", "5000",
-                           "request_timeout_ms", "10000",     nullptr};
+  const char* options[] = {"listening_ports",
+                           ports.c_str(),
+                           "num_threads",
+                           "4",
+                           "enable_keep_alive",
+                           "yes",
+                           "keep_alive_timeout_ms",
+                           "5000",
+                           "request_timeout_ms",
+                           "10000",
+                           nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = captureLog;
   std::string start_error;
@@ -115,6 +177,8 @@ std::unique_ptr<WebServer> WebServer::start(const std::string& listen_address,
   std::unique_ptr<WebServer> server(new WebServer(std::move(impl)));
   std::string host = address->host.empty() ? "0.0.0.0" : address->host;
   server->bound_address_ = host + ":" + std::to_string(count > 0 ? bound[0].port : address->port);
+  server->wake_host_ = wakeHost(address->host);
+  server->wake_port_ = count > 0 ? bound[0].port : address->port;
   return server;
 }
 

@@ -39,6 +39,8 @@ class WebServer {
   explicit WebServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   std::string bound_address_;
+  std::string wake_host_;  // where to connect to wake the accept thread at shutdown
+  int wake_port_ = 0;
 };
 
 }  // namespace pullguard
