@@ -9,9 +9,10 @@ namespace pullguard {
 
 CliResult parseCommandLine(int argc, char** argv) {
   CommandLine line;
-  CLI::App app{"pullguard: watches Docker Hub's pull rate limit for every identity this host pulls "
-               "with, and serves it to Prometheus.",
-               "pullguard"};
+  CLI::App app{
+      "pullguard: watches Docker Hub's pull rate limit for every identity this host pulls "
+      "with, and serves it to Prometheus.",
+      "pullguard"};
   app.fallthrough();  // global flags may follow the subcommand
   app.add_option("--config.file", line.config_file,
                  "JSON configuration file (default: built-in, one anonymous identity)");

@@ -82,6 +82,10 @@ void readRegistry(ObjectReader& root, RegistryConfig& registry) {
   reader.readString("repository", registry.repository);
   reader.readString("reference", registry.reference);
   reader.rejectUnknownKeys();
+  // Credentials belong in identities, and an error must not echo them.
+  if (registry.url.find('@') != std::string::npos) {
+    fail("registry.url", "must not contain user information; put credentials in identities");
+  }
   if (!registry.url.starts_with("https://") && !registry.url.starts_with("http://")) {
     fail("registry.url", "\"" + registry.url + "\" must start with https:// or http://");
   }

@@ -36,8 +36,8 @@ struct ProbeConfig {
 
 struct IdentityConfig {
   std::string name;
-  std::string username;       // empty for anonymous and docker_config identities
-  std::string password_env;   // one of these three, or none for anonymous
+  std::string username;      // empty for anonymous and docker_config identities
+  std::string password_env;  // one of these three, or none for anonymous
   std::string password_file;
   std::string docker_config;
   std::vector<AddressFamily> families{AddressFamily::kAny};

@@ -56,7 +56,8 @@ CredentialsResult resolveCredentials(const IdentityConfig& identity, const std::
   if (!identity.password_env.empty()) {
     const std::string path = field + ".password_env";
     const char* value = std::getenv(identity.password_env.c_str());
-    if (value == nullptr) return {std::nullopt, path + ": " + identity.password_env + " is not set"};
+    if (value == nullptr)
+      return {std::nullopt, path + ": " + identity.password_env + " is not set"};
     if (*value == '\0') return {std::nullopt, path + ": " + identity.password_env + " is empty"};
     return {BasicCredentials{identity.username, value}, "", ""};
   }
@@ -65,7 +66,8 @@ CredentialsResult resolveCredentials(const IdentityConfig& identity, const std::
     FileRead file = readFile(identity.password_file);
     if (!file.text) return {std::nullopt, path + ": " + identity.password_file + ": " + file.error};
     std::string password = trimTrailingNewlines(std::move(*file.text));
-    if (password.empty()) return {std::nullopt, path + ": " + identity.password_file + ": is empty"};
+    if (password.empty())
+      return {std::nullopt, path + ": " + identity.password_file + ": is empty"};
     return {BasicCredentials{identity.username, std::move(password)}, "",
             file.world_readable ? worldReadableWarning(path, identity.password_file) : ""};
   }

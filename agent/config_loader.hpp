@@ -19,7 +19,7 @@ struct Identity {
 
 struct LoadedConfig {
   Config config;
-  std::vector<Identity> identities;  // same order as config.identities
+  std::vector<Identity> identities;   // same order as config.identities
   std::vector<std::string> warnings;  // e.g. a secret file others can read
 };
 

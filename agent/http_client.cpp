@@ -83,7 +83,8 @@ long curlIpResolve(AddressFamily family) {
 }
 
 TransportError classify(CURLcode code, bool too_large) {
-  if (too_large) return TransportError::kTooLarge;
+  // curl refuses a single header line above 100 KiB itself and calls it out of memory.
+  if (too_large || code == CURLE_OUT_OF_MEMORY) return TransportError::kTooLarge;
   if (code == CURLE_OPERATION_TIMEDOUT) return TransportError::kTimeout;
   return TransportError::kNetwork;
 }
@@ -122,8 +123,9 @@ class CurlHttpClient final : public HttpClient {
     if (code != CURLE_OK) {
       transfer.response.error = classify(code, transfer.too_large);
       transfer.response.error_message =
-          transfer.too_large ? "response larger than the limit"
-                             : (error_buffer[0] ? error_buffer : curl_easy_strerror(code));
+          transfer.response.error == TransportError::kTooLarge
+              ? "response larger than the limit"
+              : (error_buffer[0] ? error_buffer : curl_easy_strerror(code));
       return transfer.response;
     }
     curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &transfer.response.status);

@@ -104,7 +104,12 @@ std::string formatLogLine(LogFormat format, std::string_view timestamp, LogLevel
     line["ts"] = timestamp;
     line["level"] = levelName(level);
     line["msg"] = message;
-    for (const auto& [key, value] : fields) line[std::string(key)] = value;
+    for (const auto& [key, value] : fields) {
+      // A field may not overwrite ts, level or msg; it keeps its value under a prefixed key.
+      std::string name(key);
+      while (line.contains(name)) name = "_" + name;
+      line[name] = value;
+    }
     // Replace invalid UTF-8 rather than throw: a log line must never take the agent down.
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }

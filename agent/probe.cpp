@@ -92,8 +92,7 @@ Prober::TokenFetch Prober::fetchToken(const BearerChallenge& challenge, ProbeRes
   request.family = target_.family;
   request.timeout = target_.timeout;
   if (target_.credentials) {
-    if (!mayCarryCredentials(request.url)) {
-      result.token_requests.push_back(TokenOutcome::kAuthFailed);
+    if (!mayCarryCredentials(request.url)) {  // no request is sent, so none is counted
       return {std::nullopt,
               failed(result, ProbeOutcome::kAuthFailed,
                      "refusing to send credentials over plain http to " + challenge.realm)};
@@ -168,7 +167,7 @@ ProbeResult Prober::run() {
     if (token) tokens_->invalidate(*token);
     if (fresh_token) {
       return finish(
-          failed(result, ProbeOutcome::kAuthFailed, "registry rejected a new token (HTTP 401)"));
+          failed(result, ProbeOutcome::kAuthFailed, "registry refused the token (HTTP 401)"));
     }
     const auto header = findHeader(response.headers, "WWW-Authenticate");
     ChallengeParseResult challenge = parseBearerChallenge(header ? *header : "");
@@ -179,8 +178,14 @@ ProbeResult Prober::run() {
     tokens_->rememberChallenge(*challenge.challenge);
     TokenFetch fetch = obtainToken(*challenge.challenge, token.value_or(""), result);
     if (fetch.failure) return finish(*fetch.failure);
-    response = headManifest(fetch.token);
+    token = fetch.token;
+    response = headManifest(token);
   }
+  // A token the registry refused is useless to the next probe too: forget it now rather than
+  // send it once more.
+  const bool refused =
+      response.error == TransportError::kNone && (response.status == 401 || response.status == 403);
+  if (refused && token) tokens_->invalidate(*token);
   return finish(classify(response, std::move(result)));
 }
 

@@ -25,8 +25,8 @@ enum class ProbeOutcome {
 };
 
 inline constexpr std::array kAllProbeOutcomes = {
-    ProbeOutcome::kOk,          ProbeOutcome::kUnlimited,    ProbeOutcome::kAuthFailed,
-    ProbeOutcome::kRateLimited, ProbeOutcome::kHttpError,    ProbeOutcome::kTimeout,
+    ProbeOutcome::kOk,           ProbeOutcome::kUnlimited,  ProbeOutcome::kAuthFailed,
+    ProbeOutcome::kRateLimited,  ProbeOutcome::kHttpError,  ProbeOutcome::kTimeout,
     ProbeOutcome::kNetworkError, ProbeOutcome::kBadResponse};
 
 std::string_view outcomeName(ProbeOutcome outcome);

@@ -15,7 +15,8 @@ std::chrono::milliseconds nextProbeDelay(const ProbeConfig& probe, std::uint32_t
                                          double unit_random);
 
 // The first probe after start or reload: soon, so metrics appear quickly, but spread over up
-// to five seconds (and no more than the jitter allows) so a fleet that restarts together does not probe together.
+// to five seconds (and no more than the jitter allows) so a fleet that restarts together does not
+// probe together.
 std::chrono::milliseconds firstProbeDelay(const ProbeConfig& probe, double unit_random);
 
 }  // namespace pullguard

@@ -13,8 +13,8 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 
@@ -44,7 +44,8 @@ std::string humanWindow(std::optional<std::int64_t> seconds) {
 std::string remainingCell(const StatusEntry& entry) {
   if (entry.unlimited) return "unlimited";
   if (!entry.quota) return "-";
-  std::string cell = std::to_string(entry.quota->remaining) + "/" + std::to_string(entry.quota->limit);
+  std::string cell =
+      std::to_string(entry.quota->remaining) + "/" + std::to_string(entry.quota->limit);
   if (entry.quota->limit > 0) {
     const long percent = std::lround(100.0 * static_cast<double>(entry.quota->remaining) /
                                      static_cast<double>(entry.quota->limit));
@@ -125,7 +126,8 @@ CheckStatus overallStatus(const std::vector<StatusEntry>& entries, const Thresho
   return worst;
 }
 
-std::string renderStatusJson(const std::vector<StatusEntry>& entries, const Thresholds& thresholds) {
+std::string renderStatusJson(const std::vector<StatusEntry>& entries,
+                             const Thresholds& thresholds) {
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (const StatusEntry& entry : entries) {
     nlohmann::ordered_json item;
@@ -133,7 +135,7 @@ std::string renderStatusJson(const std::vector<StatusEntry>& entries, const Thre
     item["family"] = familyName(entry.family);
     item["outcome"] = entry.outcome ? nlohmann::ordered_json(outcomeName(*entry.outcome)) : nullptr;
     item["source"] = entry.source.empty() ? nlohmann::ordered_json(nullptr)
-                                         : nlohmann::ordered_json(entry.source);
+                                          : nlohmann::ordered_json(entry.source);
     const bool known = entry.quota && !entry.unlimited;
     item["limit"] = known ? nlohmann::ordered_json(entry.quota->limit) : nullptr;
     item["remaining"] = known ? nlohmann::ordered_json(entry.quota->remaining) : nullptr;
@@ -141,8 +143,8 @@ std::string renderStatusJson(const std::vector<StatusEntry>& entries, const Thre
                                  ? nlohmann::ordered_json(*entry.quota->window_seconds)
                                  : nullptr;
     item["duration_seconds"] = roundMillis(entry.duration_seconds);
-    item["error"] = entry.error.empty() ? nlohmann::ordered_json(nullptr)
-                                        : nlohmann::ordered_json(entry.error);
+    item["error"] =
+        entry.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(entry.error);
     item["unlimited"] = entry.unlimited;
     item["status"] = statusName(entryStatus(entry, thresholds));
     item["observed_at"] =
@@ -155,7 +157,8 @@ std::string renderStatusJson(const std::vector<StatusEntry>& entries, const Thre
   return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string renderStatusText(const std::vector<StatusEntry>& entries, const Thresholds& thresholds) {
+std::string renderStatusText(const std::vector<StatusEntry>& entries,
+                             const Thresholds& thresholds) {
   std::vector<std::vector<std::string>> rows = {
       {"IDENTITY", "FAMILY", "STATUS", "OUTCOME", "REMAINING", "WINDOW", "SOURCE", "TIME"}};
   for (const StatusEntry& entry : entries) {
@@ -172,8 +175,8 @@ std::string renderStatusText(const std::vector<StatusEntry>& entries, const Thre
   for (const auto& row : rows) {
     for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
   }
-  std::string out = "pullguard: " + std::string(statusName(overallStatus(entries, thresholds))) +
-                    "\n\n";
+  std::string out =
+      "pullguard: " + std::string(statusName(overallStatus(entries, thresholds))) + "\n\n";
   for (const auto& row : rows) {
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i) {

@@ -28,7 +28,7 @@ struct StatusEntry {
   std::optional<Quota> quota;  // empty when unknown or unlimited
   bool unlimited = false;
   double duration_seconds = 0;
-  std::string error;  // one line, empty when none
+  std::string error;                                                 // one line, empty when none
   std::optional<std::chrono::system_clock::time_point> observed_at;  // of quota / unlimited
 };
 

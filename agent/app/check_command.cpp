@@ -31,11 +31,11 @@ int runCheck(const LoadedConfig& loaded, const CheckOptions& options) {
     for (AddressFamily family : identity.config.families) {
       ProbeTarget target{loaded.config.registry, family, identity.credentials,
                          std::chrono::seconds(loaded.config.probe.timeout_seconds)};
-      auto prober = std::make_shared<Prober>(std::move(target), tokens, makeCurlHttpClient(), clock);
+      auto prober =
+          std::make_shared<Prober>(std::move(target), tokens, makeCurlHttpClient(), clock);
       // Families of one identity share a token cache, so the first finished token is reused.
-      probes.push_back({&identity, family, std::async(std::launch::async, [prober] {
-                          return prober->run();
-                        })});
+      probes.push_back(
+          {&identity, family, std::async(std::launch::async, [prober] { return prober->run(); })});
     }
   }
   if (probes.empty()) {

@@ -62,9 +62,8 @@ class Daemon {
   }
 
   int run() {
-    const std::string listen = options_.listen_address.empty()
-                                   ? config_.web.listen_address
-                                   : options_.listen_address;
+    const std::string listen =
+        options_.listen_address.empty() ? config_.web.listen_address : options_.listen_address;
     std::string error;
     web_ = WebServer::start(listen, routes(), error);
     if (!web_) {
@@ -91,15 +90,17 @@ class Daemon {
          [this] {
            return WebResponse{200, kPrometheusContentType, renderPrometheusText(collector_)};
          }},
-        {"/-/healthy", [] { return WebResponse{200, "text/plain; charset=utf-8", "OK\n"}; }},
+        {"/-/healthy",
+         [] {
+           return WebResponse{200, "text/plain; charset=utf-8", "OK\n"};
+         }},
         {"/-/ready", [this] { return readiness(); }},
         {"/api/v1/status",
          [this] {
            const auto snapshot = publisher_.latest();
-           return WebResponse{200, "application/json",
-                              renderStatusJson(entriesFromSnapshot(*snapshot),
-                                               snapshot->thresholds) +
-                                  "\n"};
+           return WebResponse{
+               200, "application/json",
+               renderStatusJson(entriesFromSnapshot(*snapshot), snapshot->thresholds) + "\n"};
          }},
         {"/", [] { return landingPage(); }},
     };
@@ -107,8 +108,9 @@ class Daemon {
 
   WebResponse readiness() const {
     const auto snapshot = publisher_.latest();
-    const bool ready = std::all_of(snapshot->slots.begin(), snapshot->slots.end(),
-                                   [](const SlotSnapshot& s) { return s.last_outcome.has_value(); });
+    const bool ready =
+        std::all_of(snapshot->slots.begin(), snapshot->slots.end(),
+                    [](const SlotSnapshot& s) { return s.last_outcome.has_value(); });
     return ready ? WebResponse{200, "text/plain; charset=utf-8", "OK\n"}
                  : WebResponse{503, "text/plain; charset=utf-8", "waiting for the first probes\n"};
   }
@@ -186,7 +188,8 @@ class Daemon {
         }
         auto& cache = caches[identity.config.name];
         if (!cache) cache = std::make_shared<TokenCache>();
-        auto prober = std::make_shared<Prober>(std::move(target), cache, makeCurlHttpClient(), clock_);
+        auto prober =
+            std::make_shared<Prober>(std::move(target), cache, makeCurlHttpClient(), clock_);
         auto slot = std::make_shared<Slot>(io_, identity.config.name, family, std::move(prober));
         slots.push_back(slot);
         schedule(slot, firstProbeDelay(loaded.config.probe, unitRandom()));
@@ -243,23 +246,30 @@ class Daemon {
     const std::string family(familyName(slot.family));
     const std::string outcome(outcomeName(result.outcome));
     if (!isSuccess(result.outcome)) {
-      logger().warn("probe failed", {{"identity", slot.identity},
-                                     {"family", family},
-                                     {"outcome", outcome},
-                                     {"error", result.error},
-                                     {"consecutive_failures", std::to_string(failures_before + 1)}});
+      logger().warn("probe failed",
+                    {{"identity", slot.identity},
+                     {"family", family},
+                     {"outcome", outcome},
+                     {"error", result.error},
+                     {"consecutive_failures", std::to_string(failures_before + 1)}});
       return;
     }
     const std::string remaining = result.quota ? std::to_string(result.quota->remaining) : "";
     const std::string limit = result.quota ? std::to_string(result.quota->limit) : "";
     if (failures_before > 0) {
-      logger().info("probe recovered", {{"identity", slot.identity}, {"family", family},
-                                        {"outcome", outcome}, {"remaining", remaining},
-                                        {"limit", limit}, {"source", result.source}});
+      logger().info("probe recovered", {{"identity", slot.identity},
+                                        {"family", family},
+                                        {"outcome", outcome},
+                                        {"remaining", remaining},
+                                        {"limit", limit},
+                                        {"source", result.source}});
     } else if (logger().enabled(LogLevel::kDebug)) {
-      logger().debug("probe", {{"identity", slot.identity}, {"family", family},
-                               {"outcome", outcome}, {"remaining", remaining},
-                               {"limit", limit}, {"source", result.source},
+      logger().debug("probe", {{"identity", slot.identity},
+                               {"family", family},
+                               {"outcome", outcome},
+                               {"remaining", remaining},
+                               {"limit", limit},
+                               {"source", result.source},
                                {"duration_seconds", std::to_string(result.duration_seconds)}});
     }
   }

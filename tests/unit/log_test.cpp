@@ -118,5 +118,15 @@ TEST(Logger, FiltersByLevel) {
   EXPECT_TRUE(log.enabled(LogLevel::kDebug));
 }
 
+// Regression: a field named like a built-in key overwrote it in JSON lines.
+TEST(FormatLogLine, JsonFieldsCannotOverwriteBuiltInKeys) {
+  const std::string line = formatLogLine(LogFormat::kJson, "2026-01-01T00:00:00.000Z",
+                                         LogLevel::kWarn, "real message", {{"msg", "spoofed"}});
+  const auto parsed = nlohmann::json::parse(line);
+  EXPECT_EQ(parsed["msg"], "real message");
+  EXPECT_EQ(parsed["_msg"], "spoofed");
+  EXPECT_EQ(parsed["level"], "warn");
+}
+
 }  // namespace
 }  // namespace pullguard

@@ -546,6 +546,22 @@ TEST_F(ProberTest, ManifestRejectingFreshTokenIsAuthFailed) {
   EXPECT_EQ(requests().size(), 3u);
 }
 
+// Regression: a fresh token the registry refused stayed cached, and the next probe sent it
+// once more before fetching a new one.
+TEST_F(ProberTest, RefusedFreshTokenIsNotReused) {
+  auto prober = makeProber();
+  script({challenge401(), tokenReply("tok-1"), status(403)});
+  ASSERT_EQ(prober->run().outcome, ProbeOutcome::kAuthFailed);
+  EXPECT_FALSE(tokens_->validToken(clock_.steadyNow()).has_value());
+
+  script_->requests.clear();
+  script({tokenReply("tok-2"), okWithQuota()});
+  const ProbeResult second = prober->run();
+  EXPECT_EQ(second.outcome, ProbeOutcome::kOk);
+  ASSERT_EQ(requests().size(), 2u);  // straight to the token endpoint: no HEAD with tok-1
+  EXPECT_EQ(requests()[1].bearer_token, "tok-2");
+}
+
 TEST_F(ProberTest, ManifestRejectingTokenFromRememberedChallengeIsAuthFailed) {
   auto prober = makeProber();
   firstRun(*prober);
@@ -555,7 +571,7 @@ TEST_F(ProberTest, ManifestRejectingTokenFromRememberedChallengeIsAuthFailed) {
   const ProbeResult result = prober->run();
 
   EXPECT_EQ(result.outcome, ProbeOutcome::kAuthFailed);
-  EXPECT_EQ(result.error, "registry rejected a new token (HTTP 401)");
+  EXPECT_EQ(result.error, "registry refused the token (HTTP 401)");
   EXPECT_EQ(result.token_requests, TokenOutcomes{TokenOutcome::kOk});
   ASSERT_EQ(requests().size(), 2u);  // no second token request in the same probe
   EXPECT_EQ(requests()[1].bearer_token, "tok-2");
@@ -586,7 +602,8 @@ TEST_F(ProberTest, RefusesCredentialsOverPlainHttpToRemoteRealm) {
   EXPECT_EQ(result.outcome, ProbeOutcome::kAuthFailed);
   EXPECT_EQ(result.error,
             "refusing to send credentials over plain http to http://auth.example.test/token");
-  EXPECT_EQ(result.token_requests, TokenOutcomes{TokenOutcome::kAuthFailed});
+  // Nothing was sent to the token endpoint, so no token request is counted.
+  EXPECT_TRUE(result.token_requests.empty());
   ASSERT_EQ(requests().size(), 1u);
   for (const HttpRequest& request : requests()) EXPECT_FALSE(request.basic_auth.has_value());
 }
