@@ -6,6 +6,7 @@
 #include "cli.hpp"
 #include "config_loader.hpp"
 #include "log.hpp"
+#include "web_server.hpp"
 
 int main(int argc, char** argv) {
   using namespace pullguard;
@@ -17,6 +18,16 @@ int main(int argc, char** argv) {
   LoadResult loaded = loadConfig(line.config_file);
   if (!loaded.loaded) {
     std::fprintf(stderr, "%s\n", loaded.error.c_str());
+    return kExitConfig;
+  }
+  // Checked before anything starts, so a bad address is a configuration or usage error.
+  if (!line.listen_address.empty()) {
+    if (auto problem = listenAddressProblem(line.listen_address)) {
+      std::fprintf(stderr, "pullguard: --web.listen-address: %s\n", problem->c_str());
+      return kExitUsage;
+    }
+  } else if (auto problem = listenAddressProblem(loaded.loaded->config.web.listen_address)) {
+    std::fprintf(stderr, "config: web.listen_address: %s\n", problem->c_str());
     return kExitConfig;
   }
   if (line.config_check) {

@@ -88,10 +88,26 @@ std::optional<QuotaValue> parseQuotaValue(std::string_view value) {
   return quota;
 }
 
+namespace {
+
+// The source becomes a metric label and a log field: an IP, a /64 or a UUID is under 40
+// bytes, so a longer or binary value is a broken registry and is cut down, not passed on.
+std::string boundedSource(std::string_view value) {
+  constexpr std::size_t kMaxSourceBytes = 64;
+  std::string source;
+  for (char c : value) {
+    if (source.size() == kMaxSourceBytes) break;
+    if (static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f) source += c;
+  }
+  return source;
+}
+
+}  // namespace
+
 RateLimitReading parseRateLimit(const HttpHeaders& headers) {
   RateLimitReading reading;
   if (const auto source = findHeader(headers, kSourceHeader)) {
-    reading.source = std::string(trim(*source));
+    reading.source = boundedSource(trim(*source));
   }
   const auto limit_text = findHeader(headers, kLimitHeader);
   const auto remaining_text = findHeader(headers, kRemainingHeader);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -90,6 +91,18 @@ std::string wakeHost(const std::string& host) {
 
 }  // namespace
 
+std::optional<std::string> listenAddressProblem(const std::string& listen_address) {
+  const auto address = parseListenAddress(listen_address);
+  if (!address) return "\"" + listen_address + "\" is not host:port";
+  ensureCivetwebInitialized();
+  constexpr unsigned kCivetwebIpv6Feature = 8;
+  if (address->host.starts_with('[') && mg_check_feature(kCivetwebIpv6Feature) == 0) {
+    return listen_address + ": IPv6 listen addresses are not supported by this build's " +
+           "civetweb; use an IPv4 address such as 0.0.0.0:" + std::to_string(address->port);
+  }
+  return std::nullopt;
+}
+
 struct WebServer::Impl {
   std::vector<WebRoute> routes;
   mg_context* context = nullptr;
@@ -105,11 +118,18 @@ struct WebServer::Impl {
       return 405;
     }
     for (const WebRoute& route : impl->routes) {
-      if (route.path == path) {
-        WebResponse response = route.handler();
-        sendResponse(conn, response, head);
-        return response.status;
+      if (route.path != path) continue;
+      WebResponse response;
+      try {
+        response = route.handler();
+      } catch (const std::exception& error) {
+        // An exception must not unwind through civetweb's C frames.
+        logger().error("web handler failed",
+                       {{"path", std::string(path)}, {"error", error.what()}});
+        response = {500, "text/plain; charset=utf-8", "internal error\n"};
       }
+      sendResponse(conn, response, head);
+      return response.status;
     }
     sendResponse(conn, {404, "text/plain; charset=utf-8", "not found\n"}, head);
     return 404;
@@ -138,12 +158,11 @@ WebServer::~WebServer() {
 
 std::unique_ptr<WebServer> WebServer::start(const std::string& listen_address,
                                             std::vector<WebRoute> routes, std::string& error) {
-  const auto address = parseListenAddress(listen_address);
-  if (!address) {
-    error = "web.listen_address: \"" + listen_address + "\" is not host:port";
+  if (auto problem = listenAddressProblem(listen_address)) {
+    error = "web.listen_address: " + *problem;
     return nullptr;
   }
-  ensureCivetwebInitialized();
+  const auto address = parseListenAddress(listen_address);
   auto impl = std::make_unique<Impl>();
   impl->routes = std::move(routes);
   const std::string ports = *civetwebPorts(*address);

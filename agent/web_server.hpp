@@ -21,6 +21,10 @@ struct WebRoute {
   std::function<WebResponse()> handler;
 };
 
+// Why `listen_address` cannot be served, or nullopt if it can: not host:port, or an IPv6
+// address while the civetweb library was built without IPv6 (Debian 12's is).
+std::optional<std::string> listenAddressProblem(const std::string& listen_address);
+
 class WebServer {
  public:
   // Starts listening on `listen_address` ("host:port", "[::]:port", ":port"; port 0 picks a

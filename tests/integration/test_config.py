@@ -90,6 +90,20 @@ class FlagsTest(unittest.TestCase):
         self.assertEqual(result.returncode, EXIT_USAGE)
         self.assertIn("xml", result.stderr)
 
+    def test_bad_listen_address_flag_is_a_usage_error(self):
+        result = run_cli("--web.listen-address", "nowhere", "--config.check")
+        self.assertEqual(result.returncode, EXIT_USAGE)
+        self.assertEqual(result.stderr,
+                         'pullguard: --web.listen-address: "nowhere" is not host:port\n')
+
+    def test_ipv6_listen_address_is_refused_clearly_when_unsupported(self):
+        # Debian 12's civetweb is built without IPv6: say so at start, not "cannot listen".
+        result = run_cli("--web.listen-address", "[::1]:0", "--config.check")
+        if result.returncode == 0:
+            self.skipTest("this civetweb supports IPv6")
+        self.assertEqual(result.returncode, EXIT_USAGE)
+        self.assertIn("IPv6 listen addresses are not supported", result.stderr)
+
     def test_help_lists_the_contract_flags(self):
         result = run_cli("--help")
         self.assertEqual(result.returncode, 0)

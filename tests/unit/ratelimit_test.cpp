@@ -68,6 +68,18 @@ TEST(ParseRateLimit, ReadsDocumentedExample) {
   EXPECT_EQ(reading.error, "");
 }
 
+// The source becomes a label: a registry cannot make it huge or put control bytes in it.
+TEST(ParseRateLimit, BoundsTheSource) {
+  const HttpHeaders headers = {
+      {"ratelimit-limit", "100;w=21600"},
+      {"ratelimit-remaining", "7;w=21600"},
+      {"docker-ratelimit-source", " 203.0.113.7\n\x01" + std::string(500, 'a')}};
+  const RateLimitReading reading = parseRateLimit(headers);
+  EXPECT_EQ(reading.status, RateLimitStatus::kPresent);
+  EXPECT_EQ(reading.source.size(), 64u);
+  EXPECT_TRUE(reading.source.starts_with("203.0.113.7aaa"));
+}
+
 TEST(ParseRateLimit, AcceptsCapitalisedNames) {
   const HttpHeaders headers = {{"RateLimit-Limit", "200;w=21600"},
                                {"RateLimit-Remaining", "199;w=21600"},
