@@ -43,22 +43,23 @@ Labels bucketLabels(const SlotSnapshot& slot) {
 
 // Families whose values come from the last good reading of each bucket.
 void addReadingFamilies(const Snapshot& snapshot, std::vector<MetricFamily>& out) {
-  auto limit = family("pullguard_ratelimit_limit",
-                      "Pulls allowed per window (ratelimit-limit), cached from the last good probe.",
-                      MetricType::Gauge);
-  auto remaining = family(
-      "pullguard_ratelimit_remaining",
-      "Pulls left in the window (ratelimit-remaining), cached from the last good probe.",
-      MetricType::Gauge);
+  auto limit =
+      family("pullguard_ratelimit_limit",
+             "Pulls allowed per window (ratelimit-limit), cached from the last good probe.",
+             MetricType::Gauge);
+  auto remaining =
+      family("pullguard_ratelimit_remaining",
+             "Pulls left in the window (ratelimit-remaining), cached from the last good probe.",
+             MetricType::Gauge);
   auto window = family("pullguard_ratelimit_window_seconds",
                        "Length of the rate-limit window (w=), cached from the last good probe.",
                        MetricType::Gauge);
   auto unlimited = family("pullguard_ratelimit_unlimited",
                           "1 when the last good probe had no limit headers (paid plan or exempt).",
                           MetricType::Gauge);
-  auto observed = family("pullguard_ratelimit_observed_timestamp_seconds",
-                         "When the cached rate-limit values were read, in Unix seconds.",
-                         MetricType::Gauge);
+  auto observed =
+      family("pullguard_ratelimit_observed_timestamp_seconds",
+             "When the cached rate-limit values were read, in Unix seconds.", MetricType::Gauge);
   for (const SlotSnapshot& slot : snapshot.slots) {
     if (!slot.observed_at) continue;
     addGauge(unlimited, slotLabels(slot), slot.unlimited ? 1 : 0);
@@ -74,16 +75,16 @@ void addReadingFamilies(const Snapshot& snapshot, std::vector<MetricFamily>& out
 }
 
 void addProbeFamilies(const Snapshot& snapshot, std::vector<MetricFamily>& out) {
-  auto success = family("pullguard_probe_success",
-                        "1 when the last probe read the budget (outcome ok or unlimited).",
-                        MetricType::Gauge);
+  auto success =
+      family("pullguard_probe_success",
+             "1 when the last probe read the budget (outcome ok or unlimited).", MetricType::Gauge);
   auto duration = family("pullguard_probe_duration_seconds",
                          "Duration of the last probe, token request included.", MetricType::Gauge);
-  auto last_success = family("pullguard_last_success_timestamp_seconds",
-                             "When a probe last read the budget, in Unix seconds.",
-                             MetricType::Gauge);
-  auto probes = family("pullguard_probes_total", "Probes finished, by outcome.",
-                       MetricType::Counter);
+  auto last_success =
+      family("pullguard_last_success_timestamp_seconds",
+             "When a probe last read the budget, in Unix seconds.", MetricType::Gauge);
+  auto probes =
+      family("pullguard_probes_total", "Probes finished, by outcome.", MetricType::Counter);
   for (const SlotSnapshot& slot : snapshot.slots) {
     if (slot.last_outcome) {
       addGauge(success, slotLabels(slot), isSuccess(*slot.last_outcome) ? 1 : 0);
@@ -102,18 +103,19 @@ void addProbeFamilies(const Snapshot& snapshot, std::vector<MetricFamily>& out) 
 }
 
 void addAgentFamilies(const Snapshot& snapshot, std::vector<MetricFamily>& out) {
-  auto tokens = family("pullguard_token_requests_total",
-                       "Requests to the registry's token endpoint, by outcome.",
-                       MetricType::Counter);
+  auto tokens =
+      family("pullguard_token_requests_total",
+             "Requests to the registry's token endpoint, by outcome.", MetricType::Counter);
   for (const auto& [identity, outcomes] : snapshot.token_requests_total) {
     for (const auto& [outcome, count] : outcomes) {
-      addCounter(tokens, {{"identity", identity}, {"outcome", std::string(tokenOutcomeName(outcome))}},
+      addCounter(tokens,
+                 {{"identity", identity}, {"outcome", std::string(tokenOutcomeName(outcome))}},
                  static_cast<double>(count));
     }
   }
-  auto reload_ok = family("pullguard_config_last_reload_successful",
-                          "1 when the last configuration load (start or SIGHUP) succeeded.",
-                          MetricType::Gauge);
+  auto reload_ok =
+      family("pullguard_config_last_reload_successful",
+             "1 when the last configuration load (start or SIGHUP) succeeded.", MetricType::Gauge);
   addGauge(reload_ok, {}, snapshot.config_last_reload_successful ? 1 : 0);
   auto reload_at = family("pullguard_config_last_reload_success_timestamp_seconds",
                           "When a configuration was last loaded successfully, in Unix seconds.",
