@@ -27,6 +27,10 @@ TESTDATA = os.environ.get(
 PLANTED_PASSWORD = "Pw-Do-Not-Leak-7731"
 PLANTED_TOKEN = "Tok-Do-Not-Leak-4242"
 
+# Lines ASan, LSan, UBSan and TSan print; under a sanitizer build any of them fails the test.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
 
 def http_get(url, timeout=5.0, method="GET"):
     """Returns (status, headers, body text) for any status, raising only on transport errors."""
@@ -147,6 +151,7 @@ class Agent:
 
     def __init__(self, config_path=None, args=(), env=None):
         self.dir = TempDir()
+        self.stopped = False
         self.log_path = os.path.join(self.dir.path, "agent.log")
         self._log = open(self.log_path, "w")
         full_env = dict(os.environ)
@@ -168,6 +173,8 @@ class Agent:
         return found.group(1) if found else None
 
     def log(self):
+        if self.stopped:
+            return self._final_log
         with open(self.log_path) as handle:
             return handle.read()
 
@@ -193,7 +200,8 @@ class Agent:
         self.process.send_signal(sig)
 
     def stop(self, timeout=5):
-        """SIGTERM; returns (exit code, seconds it took)."""
+        """SIGTERM; returns (exit code, seconds it took). Fails on a sanitizer report or a
+        non-zero exit, so every test that runs the daemon also checks a clean shutdown."""
         started = time.monotonic()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -203,10 +211,19 @@ class Agent:
                 self.process.kill()
                 self.process.wait()
         elapsed = time.monotonic() - started
-        self.process.stdout.close()
+        if self.stopped:
+            return self.process.returncode, elapsed
         self._log.close()
+        log = self._final_log = self.log()
+        self.stopped = True
+        self.process.stdout.close()
         code = self.process.returncode
         self.dir.remove()
+        for marker in SANITIZER_MARKERS:
+            if marker in log:
+                raise AssertionError(f"sanitizer report in the agent's log:\n{log}")
+        if code != 0:
+            raise AssertionError(f"agent exited with {code}:\n{log}")
         return code, elapsed
 
 
