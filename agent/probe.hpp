@@ -43,6 +43,7 @@ class Prober {
   ProbeResult run();
 
   const ProbeTarget& target() const { return target_; }
+  const std::shared_ptr<TokenCache>& tokens() const { return tokens_; }
 
  private:
   struct TokenFetch {

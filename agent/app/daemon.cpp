@@ -187,7 +187,7 @@ class Daemon {
           continue;
         }
         auto& cache = caches[identity.config.name];
-        if (!cache) cache = std::make_shared<TokenCache>();
+        if (!cache) cache = sharedTokens(identity.config.name, target);
         auto prober =
             std::make_shared<Prober>(std::move(target), cache, makeCurlHttpClient(), clock_);
         auto slot = std::make_shared<Slot>(io_, identity.config.name, family, std::move(prober));
@@ -201,6 +201,20 @@ class Daemon {
     slots_ = std::move(slots);
     config_ = std::move(loaded.config);
     state_.configure(loaded.identities, config_.thresholds);
+  }
+
+  // A new family of an identity whose credentials did not change shares the running token,
+  // so adding ipv6 on reload costs no token request.
+  std::shared_ptr<TokenCache> sharedTokens(const std::string& identity,
+                                           const ProbeTarget& target) const {
+    for (const auto& slot : slots_) {
+      ProbeTarget same_family = target;
+      same_family.family = slot->prober->target().family;
+      if (slot->identity == identity && sameTarget(slot->prober->target(), same_family)) {
+        return slot->prober->tokens();
+      }
+    }
+    return std::make_shared<TokenCache>();
   }
 
   std::shared_ptr<Slot> findSlot(const std::string& identity, const ProbeTarget& target) const {

@@ -147,6 +147,23 @@ class ReloadTest(unittest.TestCase):
         self.assertGreaterEqual(sample(samples, "pullguard_probes_total", identity="anonymous",
                                        outcome="ok"), 1)
 
+    def test_family_added_on_reload_reuses_the_identity_token(self):
+        hub = FakeHub("--ipv6", "--user", "acme-ci:ci-password")
+        self.addCleanup(hub.stop)
+        identity = {"name": "ci", "username": "acme-ci", "password_env": "CI_TOKEN",
+                    "families": ["ipv4"]}
+        path = self.tmp.file("config.json", config_for(hub.localhost_url, identities=[identity]))
+        agent = Agent(path, env={"CI_TOKEN": "ci-password"})
+        self.addCleanup(agent.stop)
+        agent.wait_for_probes(1)
+        identity["families"] = ["ipv4", "ipv6"]
+        self.tmp.file("config.json", config_for(hub.localhost_url, identities=[identity]))
+        agent.signal(signal.SIGHUP)
+        wait_until(lambda: sample(parse_metrics(agent.metrics()), "pullguard_probe_success",
+                                  identity="ci", family="ipv6") == 1,
+                   what="the new family to be probed")
+        self.assertEqual(hub.stats()["tokens"]["acme-ci"]["ok"], 1)
+
     def test_sighup_drops_removed_identities(self):
         path = self.tmp.file("config.json", config_for(self.hub.url, identities=[
             {"name": "anonymous"},
