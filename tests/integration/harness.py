@@ -142,8 +142,12 @@ def run_cli(*args, env=None, timeout=30):
     """Runs pullguard to completion; returns CompletedProcess with text stdout/stderr."""
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([PULLGUARD_BIN, *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout)
+    result = subprocess.run([PULLGUARD_BIN, *args], capture_output=True, text=True,
+                            env=full_env, timeout=timeout)
+    for marker in SANITIZER_MARKERS:
+        if marker in result.stderr:
+            raise AssertionError(f"sanitizer report from pullguard {args}:\n{result.stderr}")
+    return result
 
 
 class Agent:
