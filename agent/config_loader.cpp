@@ -37,6 +37,17 @@ std::string trimTrailingNewlines(std::string text) {
   return text;
 }
 
+// systemd's LoadCredential= puts secrets in $CREDENTIALS_DIRECTORY, whose path differs per
+// unit and boot: a relative secret path is looked up there, so "password_file": "dockerhub"
+// works unchanged under the unit.
+std::string secretPath(const std::string& path) {
+  const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
+  if (path.empty() || path.front() == '/' || credentials == nullptr || *credentials == '\0') {
+    return path;
+  }
+  return std::string(credentials) + "/" + path;
+}
+
 std::string worldReadableWarning(const std::string& field, const std::string& path) {
   return field + ": " + path + ": readable by every user; restrict it with chmod 600";
 }
@@ -63,24 +74,23 @@ CredentialsResult resolveCredentials(const IdentityConfig& identity, const std::
   }
   if (!identity.password_file.empty()) {
     const std::string path = field + ".password_file";
-    FileRead file = readFile(identity.password_file);
-    if (!file.text) return {std::nullopt, path + ": " + identity.password_file + ": " + file.error};
+    const std::string file_path = secretPath(identity.password_file);
+    FileRead file = readFile(file_path);
+    if (!file.text) return {std::nullopt, path + ": " + file_path + ": " + file.error};
     std::string password = trimTrailingNewlines(std::move(*file.text));
-    if (password.empty())
-      return {std::nullopt, path + ": " + identity.password_file + ": is empty"};
+    if (password.empty()) return {std::nullopt, path + ": " + file_path + ": is empty"};
     return {BasicCredentials{identity.username, std::move(password)}, "",
-            file.world_readable ? worldReadableWarning(path, identity.password_file) : ""};
+            file.world_readable ? worldReadableWarning(path, file_path) : ""};
   }
   if (!identity.docker_config.empty()) {
     const std::string path = field + ".docker_config";
-    FileRead file = readFile(identity.docker_config);
-    if (!file.text) return {std::nullopt, path + ": " + identity.docker_config + ": " + file.error};
+    const std::string file_path = secretPath(identity.docker_config);
+    FileRead file = readFile(file_path);
+    if (!file.text) return {std::nullopt, path + ": " + file_path + ": " + file.error};
     DockerConfigResult parsed = parseDockerConfig(*file.text, urlHost(registry_url));
-    if (!parsed.credentials) {
-      return {std::nullopt, path + ": " + identity.docker_config + ": " + parsed.error};
-    }
+    if (!parsed.credentials) return {std::nullopt, path + ": " + file_path + ": " + parsed.error};
     return {std::move(parsed.credentials), "",
-            file.world_readable ? worldReadableWarning(path, identity.docker_config) : ""};
+            file.world_readable ? worldReadableWarning(path, file_path) : ""};
   }
   return {};
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <random>
 
+#include "app/systemd_notify.hpp"
 #include "log.hpp"
 #include "probe.hpp"
 #include "prometheus/collector.hpp"
@@ -54,6 +55,7 @@ class Daemon {
       : options_(std::move(options)),
         workers_(kMaxWorkers),
         signals_(io_, SIGINT, SIGTERM, SIGHUP),
+        watchdog_timer_(io_),
         rng_(std::random_device{}()),
         collector_(publisher_) {
     apply(std::move(initial));
@@ -71,6 +73,8 @@ class Daemon {
       return 1;
     }
     logger().info("listening", {{"address", web_->boundAddress()}});
+    systemd_.ready("serving on " + web_->boundAddress());
+    startWatchdog();
     waitForSignal();
     io_.run();
     workers_.join();  // transfers were cancelled, so this is quick
@@ -138,7 +142,21 @@ class Daemon {
     });
   }
 
+  // Sent from the loop thread: if the loop stops turning, systemd stops hearing from it.
+  void startWatchdog() {
+    const auto period = systemd_.watchdogPeriod();
+    if (!period) return;
+    watchdog_timer_.expires_after(*period);
+    watchdog_timer_.async_wait([this](const asio::error_code& ec) {
+      if (ec) return;
+      systemd_.watchdog();
+      startWatchdog();
+    });
+  }
+
   void shutdown() {
+    systemd_.stopping();
+    watchdog_timer_.cancel();
     stopping_ = true;
     cancelAllHttpTransfers();
     for (auto& slot : slots_) slot->timer.cancel();
@@ -148,6 +166,7 @@ class Daemon {
 
   // Reading the file and the secrets is I/O: done on a worker, applied on the loop.
   void startReload() {
+    systemd_.reloading();
     logger().info("reloading configuration", {{"file", options_.config_path}});
     asio::post(workers_, [this] {
       auto result = std::make_shared<LoadResult>(loadConfig(options_.config_path));
@@ -160,6 +179,7 @@ class Daemon {
       logger().error("reload failed; keeping the running configuration", {{"error", result.error}});
       state_.recordReload(false, clock_.wallNow());
       publish();
+      systemd_.ready("reload failed; running the previous configuration");
       return;
     }
     if (result.loaded->config.web.listen_address != config_.web.listen_address &&
@@ -170,6 +190,7 @@ class Daemon {
     state_.recordReload(true, clock_.wallNow());
     publish();
     logger().info("configuration reloaded", {{"buckets", std::to_string(slots_.size())}});
+    systemd_.ready("serving on " + (web_ ? web_->boundAddress() : std::string()));
   }
 
   // Builds the slots for a configuration. A bucket whose probe target is unchanged keeps its
@@ -297,6 +318,8 @@ class Daemon {
   asio::io_context io_;
   asio::thread_pool workers_;
   asio::signal_set signals_;
+  asio::steady_timer watchdog_timer_;
+  SystemdNotifier systemd_;
   std::mt19937_64 rng_;
   Config config_;
   State state_;

@@ -451,5 +451,27 @@ TEST(UrlHost, ReturnsHostAndPort) {
   }
 }
 
+// systemd's LoadCredential= puts secrets in $CREDENTIALS_DIRECTORY: a relative secret path is
+// read from there, an absolute one is left alone.
+TEST(ResolveCredentials, RelativeSecretPathIsReadFromCredentialsDirectory) {
+  TempFile secret("pat-from-credentials\n");
+  const std::string directory = secret.path().substr(0, secret.path().rfind('/'));
+  const std::string name = secret.path().substr(secret.path().rfind('/') + 1);
+  {
+    ScopedEnv credentials("CREDENTIALS_DIRECTORY", directory);
+    const CredentialsResult relative =
+        resolveCredentials(fileIdentity(name), "identities[0]", "https://registry-1.docker.io");
+    ASSERT_TRUE(relative.credentials.has_value()) << relative.error;
+    EXPECT_EQ(relative.credentials->password, "pat-from-credentials");
+    const CredentialsResult absolute = resolveCredentials(
+        fileIdentity(secret.path()), "identities[0]", "https://registry-1.docker.io");
+    ASSERT_TRUE(absolute.credentials.has_value()) << absolute.error;
+  }
+  ScopedEnv no_credentials("CREDENTIALS_DIRECTORY", std::nullopt);
+  const CredentialsResult outside =
+      resolveCredentials(fileIdentity(name), "identities[0]", "https://registry-1.docker.io");
+  EXPECT_FALSE(outside.credentials.has_value());  // relative to the working directory instead
+}
+
 }  // namespace
 }  // namespace pullguard
