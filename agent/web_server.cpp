@@ -167,6 +167,8 @@ std::unique_ptr<WebServer> WebServer::start(const std::string& listen_address,
   impl->routes = std::move(routes);
   const std::string ports = *civetwebPorts(*address);
   // Few threads: scrapes are cheap and rare; keep-alive lets a scraper reuse its connection.
+  // civetweb writes headers and body separately: without TCP_NODELAY the body waits for the
+  // client's delayed ACK, about 40 ms on every keep-alive response.
   const char* options[] = {"listening_ports",
                            ports.c_str(),
                            "num_threads",
@@ -177,6 +179,8 @@ std::unique_ptr<WebServer> WebServer::start(const std::string& listen_address,
                            "5000",
                            "request_timeout_ms",
                            "10000",
+                           "tcp_nodelay",
+                           "1",
                            nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = captureLog;

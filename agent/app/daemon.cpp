@@ -11,6 +11,7 @@
 #include "log.hpp"
 #include "probe.hpp"
 #include "prometheus/collector.hpp"
+#include "prometheus/metrics_page.hpp"
 #include "schedule.hpp"
 #include "state.hpp"
 #include "status_report.hpp"
@@ -21,8 +22,9 @@ namespace pullguard {
 namespace {
 
 // Probes block a worker for at most their timeout; a handful of workers serve dozens of
-// buckets probed at intervals of ten seconds or more.
-constexpr std::size_t kMaxWorkers = 8;
+// buckets probed at intervals of ten seconds or more. Each worker costs memory (its stack and,
+// with glibc, possibly a malloc arena), so the pool stays small.
+constexpr std::size_t kMaxWorkers = 4;
 
 // One bucket's probing: its prober, its timer, and whether a probe is out on a worker.
 struct Slot {
@@ -57,7 +59,7 @@ class Daemon {
         signals_(io_, SIGINT, SIGTERM, SIGHUP),
         watchdog_timer_(io_),
         rng_(std::random_device{}()),
-        collector_(publisher_) {
+        metrics_page_(publisher_) {
     apply(std::move(initial));
     state_.recordReload(true, clock_.wallNow());
     publish();
@@ -92,7 +94,7 @@ class Daemon {
     return {
         {"/metrics",
          [this] {
-           return WebResponse{200, kPrometheusContentType, renderPrometheusText(collector_)};
+           return WebResponse{200, kPrometheusContentType, metrics_page_.render()};
          }},
         {"/-/healthy",
          [] {
@@ -324,7 +326,7 @@ class Daemon {
   Config config_;
   State state_;
   SnapshotPublisher publisher_;
-  SnapshotCollector collector_;
+  MetricsPage metrics_page_;
   std::vector<std::shared_ptr<Slot>> slots_;
   std::unique_ptr<WebServer> web_;
   bool stopping_ = false;  // loop thread only
