@@ -287,7 +287,8 @@ if [ -z "$lists" ]; then ok "apt lists removed"; else bad "apt lists left: $list
 bin_version="$("$docker" exec "$container" pullguard --version)"
 label() { "$docker" image inspect --format "{{index .Config.Labels \"org.opencontainers.image.$1\"}}" "$image"; }
 if [ "$(label title)" = pullguard ] && [ -n "$(label description)" ] &&
-  [[ "$bin_version" == "pullguard $(label version) "* ]] && [ "$(label revision)" = "$revision" ]; then
+  [ "$bin_version" = "pullguard $(label version) (revision $revision)" ] &&
+  [ "$(label revision)" = "$revision" ]; then
   ok "OCI labels: version $(label version), revision $(label revision) ($bin_version)"
 else
   bad "OCI labels: title '$(label title)' version '$(label version)' revision '$(label revision)'" \
