@@ -177,6 +177,7 @@ class Daemon {
   }
 
   void finishReload(LoadResult result) {
+    if (stopping_) return;  // a reload that finished while shutting down changes nothing
     if (!result.loaded) {
       logger().error("reload failed; keeping the running configuration", {{"error", result.error}});
       state_.recordReload(false, clock_.wallNow());
