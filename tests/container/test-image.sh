@@ -246,13 +246,18 @@ else
   bad "not the non-root user: exec id $uid:$gid, host process uid '$host_uid', USER '$config_user'"
 fi
 
-health=""
-for _ in $(seq 1 60); do
-  health="$("$docker" inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$container")"
-  [ "$health" = healthy ] && break
-  running || break
-  sleep 0.5
-done
+# Polls the container's health for up to 30 s; leaves the last status in $health.
+wait_healthy() {
+  health=""
+  for _ in $(seq 1 60); do
+    health="$("$docker" inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$container")"
+    [ "$health" = healthy ] && break
+    running || break
+    sleep 0.5
+  done
+}
+
+wait_healthy
 if [ "$health" = healthy ]; then
   ok "HEALTHCHECK reports healthy"
 else
@@ -311,13 +316,7 @@ grep -q 'shutting down' "$work/pullguard.log" || echo "note: no 'shutting down' 
 # of its own (no bridge here, so no route out: probes fail, the daemon still serves).
 "$docker" rm -f "$container" >/dev/null 2>&1
 "$docker" run -d --name "$container" --network none --health-interval=1s "$image" >/dev/null
-health=""
-for _ in $(seq 1 60); do
-  health="$("$docker" inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$container")"
-  [ "$health" = healthy ] && break
-  running || break
-  sleep 0.5
-done
+wait_healthy
 if [ "$health" = healthy ]; then
   ok "shipped config and HEALTHCHECK defaults: healthy (--network none, 0.0.0.0:10217)"
 else
