@@ -14,7 +14,6 @@ namespace pullguard {
 
 // Between 9100 and 9999 every port of Prometheus' default port allocations is taken;
 // allocations continue above 10000. See README "Port".
-inline constexpr int kDefaultPort = 10217;
 inline constexpr const char* kDefaultListenAddress = "0.0.0.0:10217";
 inline constexpr const char* kDockerHubRegistryUrl = "https://registry-1.docker.io";
 inline constexpr std::int64_t kMinimumIntervalSeconds = 10;
