@@ -7,72 +7,12 @@
 #include <set>
 #include <stdexcept>
 
+#include "config_reader.hpp"
+
 namespace pullguard {
 namespace {
 
 using Json = nlohmann::json;
-
-// Thrown only inside this file and turned into ConfigResult::error by parseConfig().
-struct ConfigError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-[[noreturn]] void fail(const std::string& path, const std::string& problem) {
-  throw ConfigError(path + ": " + problem);
-}
-
-// Reads one JSON object, remembering its path for errors and rejecting keys nobody asked for.
-class ObjectReader {
- public:
-  ObjectReader(const Json& object, std::string path) : object_(object), path_(std::move(path)) {
-    if (!object_.is_object()) fail(displayPath(), "must be an object");
-  }
-
-  std::string field(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-
-  const Json* find(std::string_view key) {
-    known_.insert(std::string(key));
-    auto it = object_.find(std::string(key));
-    return it == object_.end() ? nullptr : &*it;
-  }
-
-  void readString(std::string_view key, std::string& out) {
-    if (const Json* value = find(key)) {
-      if (!value->is_string()) fail(field(key), "must be a string");
-      out = value->get<std::string>();
-    }
-  }
-
-  void readInteger(std::string_view key, std::int64_t& out) {
-    if (const Json* value = find(key)) {
-      if (!value->is_number_integer()) fail(field(key), "must be a whole number");
-      out = value->get<std::int64_t>();
-    }
-  }
-
-  void readNumber(std::string_view key, double& out) {
-    if (const Json* value = find(key)) {
-      if (!value->is_number()) fail(field(key), "must be a number");
-      out = value->get<double>();
-    }
-  }
-
-  // Call after every read: any key not asked for is a typo or a setting of another version.
-  void rejectUnknownKeys() const {
-    for (const auto& [key, value] : object_.items()) {
-      if (!known_.contains(key)) fail(field(key), "unknown key");
-    }
-  }
-
- private:
-  std::string displayPath() const { return path_.empty() ? "config" : path_; }
-
-  const Json& object_;
-  std::string path_;
-  std::set<std::string> known_;
-};
 
 void readRegistry(ObjectReader& root, RegistryConfig& registry) {
   const Json* value = root.find("registry");
@@ -219,12 +159,25 @@ void readIdentities(ObjectReader& root, std::vector<IdentityConfig>& identities)
   }
 }
 
+void readOptionalCount(ObjectReader& reader, std::string_view key,
+                       std::optional<std::int64_t>& out) {
+  if (!reader.find(key)) return;
+  std::int64_t value = 0;
+  reader.readInteger(key, value);
+  if (value < 0) fail(reader.field(key), "must not be negative");
+  out = value;
+}
+
 void readThresholds(ObjectReader& root, Thresholds& thresholds) {
   const Json* value = root.find("thresholds");
   if (!value) return;
   ObjectReader reader(*value, "thresholds");
   reader.readNumber("warning_ratio", thresholds.warning_ratio);
   reader.readNumber("critical_ratio", thresholds.critical_ratio);
+  readOptionalCount(reader, "warning_remaining", thresholds.warning_remaining);
+  readOptionalCount(reader, "critical_remaining", thresholds.critical_remaining);
+  reader.readInteger("forecast_horizon_seconds", thresholds.forecast_horizon_seconds);
+  reader.readNumber("hysteresis_ratio", thresholds.hysteresis_ratio);
   reader.rejectUnknownKeys();
   if (!(thresholds.warning_ratio >= 0.0 && thresholds.warning_ratio <= 1.0)) {
     fail("thresholds.warning_ratio", "must be between 0 and 1");
@@ -234,6 +187,33 @@ void readThresholds(ObjectReader& root, Thresholds& thresholds) {
   }
   if (thresholds.critical_ratio > thresholds.warning_ratio) {
     fail("thresholds.critical_ratio", "must not exceed thresholds.warning_ratio");
+  }
+  if (thresholds.warning_remaining && thresholds.critical_remaining &&
+      *thresholds.critical_remaining > *thresholds.warning_remaining) {
+    fail("thresholds.critical_remaining", "must not exceed thresholds.warning_remaining");
+  }
+  if (thresholds.forecast_horizon_seconds < 0 || thresholds.forecast_horizon_seconds > 7 * 86400) {
+    fail("thresholds.forecast_horizon_seconds", "must be between 0 (off) and 604800");
+  }
+  if (!(thresholds.hysteresis_ratio >= 0.0 && thresholds.hysteresis_ratio <= 0.5)) {
+    fail("thresholds.hysteresis_ratio", "must be between 0 and 0.5");
+  }
+}
+
+void readForecast(ObjectReader& root, ForecastConfig& forecast) {
+  const Json* value = root.find("forecast");
+  if (!value) return;
+  ObjectReader reader(*value, "forecast");
+  reader.readInteger("short_lookback_seconds", forecast.short_lookback_seconds);
+  reader.readInteger("long_lookback_seconds", forecast.long_lookback_seconds);
+  reader.rejectUnknownKeys();
+  if (forecast.short_lookback_seconds < 60 || forecast.short_lookback_seconds > 86400) {
+    fail("forecast.short_lookback_seconds", "must be between 60 and 86400");
+  }
+  if (forecast.long_lookback_seconds < forecast.short_lookback_seconds ||
+      forecast.long_lookback_seconds > 86400) {
+    fail("forecast.long_lookback_seconds",
+         "must be between forecast.short_lookback_seconds and 86400");
   }
 }
 
@@ -261,6 +241,7 @@ std::string describeParseError(const nlohmann::json::parse_error& error) {
 Config defaultConfig() {
   Config config;
   config.identities.push_back(IdentityConfig{.name = "anonymous"});
+  config.alerts.sinks.push_back(SinkConfig{.type = SinkType::kLog, .name = "log"});
   return config;
 }
 
@@ -278,6 +259,8 @@ ConfigResult parseConfig(std::string_view json_text) {
     readProbe(root, config.probe);
     readIdentities(root, config.identities);
     readThresholds(root, config.thresholds);
+    readForecast(root, config.forecast);
+    readAlertsConfig(root, config.alerts);
     readWeb(root, config.web);
     root.rejectUnknownKeys();
     return {std::move(config), ""};

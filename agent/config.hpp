@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "address_family.hpp"
+#include "alerts/alerts_config.hpp"
 
 namespace pullguard {
 
@@ -44,9 +45,24 @@ struct IdentityConfig {
   bool anonymous() const { return username.empty() && docker_config.empty(); }
 };
 
+// When a bucket's alert level rises. A count threshold, when set, applies beside the ratio
+// (whichever is reached first).
 struct Thresholds {
   double warning_ratio = 0.2;
   double critical_ratio = 0.05;
+  std::optional<std::int64_t> warning_remaining;
+  std::optional<std::int64_t> critical_remaining;
+  // Warning when the forecast empties the bucket within this many seconds.
+  std::int64_t forecast_horizon_seconds = 3600;
+  // A level falls only once the value is this fraction of the limit clear of its threshold
+  // (and the forecast clear of the horizon by the same proportion), so it does not flap.
+  double hysteresis_ratio = 0.05;
+};
+
+// The budget model's lookbacks for the consumption rate; the short one drives the forecast.
+struct ForecastConfig {
+  std::int64_t short_lookback_seconds = 900;
+  std::int64_t long_lookback_seconds = 3600;
 };
 
 struct WebConfig {
@@ -58,6 +74,8 @@ struct Config {
   ProbeConfig probe;
   std::vector<IdentityConfig> identities;
   Thresholds thresholds;
+  ForecastConfig forecast;
+  AlertsConfig alerts;
   WebConfig web;
 };
 

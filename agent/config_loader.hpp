@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "alerts/alerts_config.hpp"
 #include "config.hpp"
 #include "docker_config.hpp"
 
@@ -19,8 +20,9 @@ struct Identity {
 
 struct LoadedConfig {
   Config config;
-  std::vector<Identity> identities;   // same order as config.identities
-  std::vector<std::string> warnings;  // e.g. a secret file others can read
+  std::vector<Identity> identities;       // same order as config.identities
+  std::vector<ResolvedSink> alert_sinks;  // config.alerts.sinks with their secrets read
+  std::vector<std::string> warnings;      // e.g. a secret file others can read
 };
 
 struct LoadResult {

@@ -136,6 +136,8 @@ class CurlHttpClient final : public HttpClient {
   static curl_slist* buildHeaders(const HttpRequest& request) {
     curl_slist* headers = nullptr;
     for (const auto& header : request.headers) headers = curl_slist_append(headers, header.c_str());
+    // No "Expect: 100-continue" round trip for small bodies (webhooks, PutMetricData).
+    if (request.method == "POST") headers = curl_slist_append(headers, "Expect:");
     if (!request.bearer_token.empty()) {
       const std::string authorization = "Authorization: Bearer " + request.bearer_token;
       headers = curl_slist_append(headers, authorization.c_str());
@@ -159,6 +161,11 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, onBody);
     curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &transfer);
     if (request.method == "HEAD") curl_easy_setopt(handle_, CURLOPT_NOBODY, 1L);
+    if (request.method == "POST") {
+      curl_easy_setopt(handle_, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+      curl_easy_setopt(handle_, CURLOPT_POSTFIELDS, request.body.data());
+    }
     if (request.basic_auth) {
       curl_easy_setopt(handle_, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
       curl_easy_setopt(handle_, CURLOPT_USERNAME, request.basic_auth->username.c_str());

@@ -16,8 +16,9 @@
 namespace pullguard {
 
 struct HttpRequest {
-  std::string method = "GET";  // GET or HEAD
+  std::string method = "GET";  // GET, HEAD or POST
   std::string url;
+  std::string body;                  // sent when method is POST (Content-Type goes in headers)
   std::vector<std::string> headers;  // "Name: value"
   std::optional<BasicCredentials> basic_auth;
   std::string bearer_token;  // sent as Authorization: Bearer, never logged
