@@ -153,8 +153,12 @@ def run_cli(*args, env=None, timeout=30):
 class Agent:
     """The real pullguard daemon; stderr goes to a file so the log can be read at any time."""
 
-    def __init__(self, config_path=None, args=(), env=None):
+    def __init__(self, config_path=None, args=(), env=None, storage_path=None):
         self.dir = TempDir()
+        # Every agent keeps its history in a directory of its own (never the host's
+        # /var/lib/pullguard); pass storage_path to share one across a restart.
+        self.storage_path = storage_path or os.path.join(self.dir.path, "state")
+        os.makedirs(self.storage_path, exist_ok=True)
         self.stopped = False
         self.log_path = os.path.join(self.dir.path, "agent.log")
         self._log = open(self.log_path, "w")
@@ -164,6 +168,8 @@ class Agent:
         if config_path:
             command += ["--config.file", config_path]
         command += list(args)
+        if not any(str(a).startswith("--storage.path") for a in args):
+            command += ["--storage.path", self.storage_path]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._log,
                                         env=full_env, text=True)
         match = wait_until(lambda: self._listening(), timeout=10, what="the agent to listen")
