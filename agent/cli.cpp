@@ -2,10 +2,19 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "version.hpp"
 
 namespace pullguard {
+
+std::string defaultStoragePath() {
+  const char* state_directory = std::getenv("STATE_DIRECTORY");
+  if (state_directory == nullptr || *state_directory == '\0') return "/var/lib/pullguard";
+  // systemd joins several StateDirectory= entries with ':'; the first one is ours.
+  std::string first(state_directory);
+  return first.substr(0, first.find(':'));
+}
 
 CliResult parseCommandLine(int argc, char** argv) {
   CommandLine line;
@@ -20,6 +29,9 @@ CliResult parseCommandLine(int argc, char** argv) {
                "Validate the configuration and its secrets, then exit (0 valid, 78 invalid)");
   app.add_option("--web.listen-address", line.listen_address,
                  "Address for /metrics and the API (overrides web.listen_address)");
+  app.add_option("--storage.path", line.storage_path,
+                 "Directory for the budget history (default: $STATE_DIRECTORY, else "
+                 "/var/lib/pullguard)");
   app.add_option("--log.level", line.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--log.format", line.log_format, "logfmt or json")
@@ -48,6 +60,7 @@ CliResult parseCommandLine(int argc, char** argv) {
     return {std::nullopt, 0};
   }
   if (check->parsed()) line.command = "check";
+  if (line.storage_path.empty()) line.storage_path = defaultStoragePath();
   return {line, 0};
 }
 

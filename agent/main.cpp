@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (line.command == "check") {
-    return runCheck(*loaded.loaded, {line.check_output, line.check_identity});
+    return runCheck(*loaded.loaded, {line.check_output, line.check_identity, line.storage_path});
   }
-  return runDaemon({line.config_file, line.listen_address}, std::move(*loaded.loaded));
+  return runDaemon({line.config_file, line.listen_address, line.storage_path},
+                   std::move(*loaded.loaded));
 }

@@ -11,6 +11,7 @@ namespace pullguard {
 struct CheckOptions {
   std::string output = "text";  // text or json
   std::string identity;         // empty: every identity
+  std::string storage_path;     // the daemon's history, read (never written) for the forecast
 };
 
 // Returns the exit code: 0 ok, 1 warning, 2 critical, 3 unknown; 64 for an unknown identity.

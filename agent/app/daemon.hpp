@@ -11,6 +11,7 @@ namespace pullguard {
 struct DaemonOptions {
   std::string config_path;     // empty: the built-in default; reread on SIGHUP
   std::string listen_address;  // --web.listen-address; empty: the config's web.listen_address
+  std::string storage_path;    // --storage.path: where the budget history is kept
 };
 
 // Runs until SIGTERM or SIGINT; returns the process exit code.
