@@ -87,6 +87,12 @@ install(FILES ${_pg_root}/systemd/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
         RENAME README.systemd.md)
 file(GLOB _pg_examples CONFIGURE_DEPENDS ${_pg_root}/docs/examples/*.json)
 install(FILES ${_pg_examples} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+# Prometheus rules and the Grafana dashboard, for monitoring setups to load from the package
+# (exporters/prometheus/README.md says how).
+install(FILES ${_pg_root}/exporters/prometheus/alerts.yml
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/pullguard/prometheus)
+install(FILES ${_pg_root}/exporters/prometheus/dashboard.json
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/pullguard/grafana)
 
 # --- CPack -------------------------------------------------------------------------------------
 

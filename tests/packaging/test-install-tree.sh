@@ -31,6 +31,8 @@ expected_files() {
     echo "$2/pullguard/pullguard.json"
     echo "$1/share/doc/pullguard/README.md"
     echo "$1/share/doc/pullguard/README.systemd.md"
+    echo "$1/share/pullguard/prometheus/alerts.yml"
+    echo "$1/share/pullguard/grafana/dashboard.json"
     for example in "$root"/docs/examples/*.json; do
       echo "$1/share/doc/pullguard/examples/${example##*/}"
     done
@@ -52,7 +54,9 @@ check_tree() {
   for pair in "systemd/pullguard.service:$units/pullguard.service" \
     "systemd/pullguard.default:$etc/default/pullguard" \
     "deploy/pullguard.json:$etc/pullguard/pullguard.json" \
-    "systemd/README.md:$prefix/share/doc/pullguard/README.systemd.md"; do
+    "systemd/README.md:$prefix/share/doc/pullguard/README.systemd.md" \
+    "exporters/prometheus/alerts.yml:$prefix/share/pullguard/prometheus/alerts.yml" \
+    "exporters/prometheus/dashboard.json:$prefix/share/pullguard/grafana/dashboard.json"; do
     if cmp -s "$root/${pair%%:*}" "$stage/${pair#*:}"; then
       pass "$name: ${pair#*:} is ${pair%%:*}"
     else
