@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pullguard {
@@ -11,6 +12,9 @@ namespace pullguard {
 class ObjectReader;
 
 enum class SinkType { kLog, kWebhook, kSlack, kExec };
+
+// "log", "webhook", "slack", "exec": the config's spelling and a sink's default name.
+std::string_view sinkTypeName(SinkType type);
 
 struct SinkConfig {
   SinkType type = SinkType::kLog;
@@ -51,7 +55,8 @@ struct ResolveSinksResult {
 };
 
 // Reads url_env/url_file/hmac_secret_* (relative files from $CREDENTIALS_DIRECTORY, as for
-// identities' password_file).
+// identities' password_file), checks the URL read (without echoing it) and that each exec
+// sink's command[0] is executable. Stops at the first error.
 ResolveSinksResult resolveAlertSinks(const AlertsConfig& alerts);
 
 }  // namespace pullguard
