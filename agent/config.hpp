@@ -54,8 +54,8 @@ struct Thresholds {
   std::optional<std::int64_t> critical_remaining;
   // Warning when the forecast empties the bucket within this many seconds.
   std::int64_t forecast_horizon_seconds = 3600;
-  // A level falls only once the value is this fraction of the limit clear of its threshold
-  // (and the forecast clear of the horizon by the same proportion), so it does not flap.
+  // A level falls only once the count is this fraction of the limit clear of its threshold
+  // (and the forecast a quarter beyond the horizon), so it does not flap.
   double hysteresis_ratio = 0.05;
 };
 
