@@ -27,8 +27,9 @@ std::string approximateDuration(double seconds) {
 
 std::string pullRate(double pulls_per_second) {
   const double per_minute = pulls_per_second * 60;
-  if (per_minute >= 0.1) return oneDecimal(per_minute) + " pulls/min";
-  return oneDecimal(pulls_per_second * 3600) + " pulls/h";
+  const bool per_hour = per_minute < 0.1;
+  const std::string count = oneDecimal(per_hour ? pulls_per_second * 3600 : per_minute);
+  return count + (count == "1" ? " pull" : " pulls") + (per_hour ? "/h" : "/min");
 }
 
 std::string describeForecast(std::optional<double> exhaustion_seconds, double pulls_per_second) {

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "address_family.hpp"
+#include "alerts/alert_event.hpp"
+#include "budget_model.hpp"
 #include "config.hpp"
 #include "probe_result.hpp"
 
@@ -37,6 +39,10 @@ struct SlotSnapshot {
 
   std::map<ProbeOutcome, std::uint64_t> probes_total;  // every outcome present, zeros included
   std::uint32_t consecutive_failures = 0;
+
+  // The budget model's view as of the last probe; empty (zero points) for unlimited buckets.
+  Forecast forecast;
+  AlertLevel alert_level = AlertLevel::kOk;
 };
 
 struct Snapshot {
@@ -44,6 +50,13 @@ struct Snapshot {
   // identity -> token outcome -> count, every outcome present.
   std::map<std::string, std::map<TokenOutcome, std::uint64_t>> token_requests_total;
   Thresholds thresholds;
+  ForecastConfig forecast;
+  // Level changes notified, by the level reached (ok: resolved). Every level present.
+  std::map<AlertLevel, std::uint64_t> alerts_total;
+  // sink -> outcome name -> count, every configured sink with every outcome.
+  std::map<std::string, std::map<std::string, std::uint64_t>> notifications_total;
+  // "success"/"failure" -> saves of the history file.
+  std::map<std::string, std::uint64_t> storage_writes_total;
   bool config_last_reload_successful = true;
   // When a configuration was last loaded successfully (start or SIGHUP).
   std::chrono::system_clock::time_point config_last_reload_success_at;

@@ -224,7 +224,7 @@ class Daemon {
     }
     slots_ = std::move(slots);
     config_ = std::move(loaded.config);
-    state_.configure(loaded.identities, config_.thresholds);
+    state_.configure(loaded.identities, config_);
   }
 
   // A new family of an identity whose credentials did not change shares the running token,

@@ -93,7 +93,7 @@ TEST(ForecastText, DescribesTheForecastForPeople) {
   EXPECT_EQ(describeForecast(2400, 1.8 / 60), "empty in ~40 min at 1.8 pulls/min");
   EXPECT_EQ(describeForecast(std::nullopt, 0.5), "steady at 30 pulls/min");
   EXPECT_EQ(describeForecast(std::nullopt, 0), "no pulls seen");
-  EXPECT_EQ(describeForecast(0, 1.0 / 60), "empty now at 1 pulls/min");
+  EXPECT_EQ(describeForecast(0, 1.0 / 60), "empty now at 1 pull/min");
   EXPECT_EQ(approximateDuration(45), "~45 s");
   EXPECT_EQ(approximateDuration(9000), "~2.5 h");
   EXPECT_EQ(approximateDuration(3 * 86400), "~3 days");

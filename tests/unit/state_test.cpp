@@ -52,6 +52,12 @@ ProbeResult failedResult(ProbeOutcome outcome, std::string error,
   return result;
 }
 
+Config withThresholds(Thresholds thresholds) {
+  Config config;
+  config.thresholds = thresholds;
+  return config;
+}
+
 const SlotSnapshot& slotOf(const Snapshot& snapshot, const std::string& identity,
                            AddressFamily family) {
   for (const SlotSnapshot& slot : snapshot.slots) {
@@ -64,7 +70,9 @@ const SlotSnapshot& slotOf(const Snapshot& snapshot, const std::string& identity
 
 class StateTest : public ::testing::Test {
  protected:
-  StateTest() { state_.configure({anonymousIdentity(), ciIdentity()}, Thresholds{0.3, 0.1}); }
+  StateTest() {
+    state_.configure({anonymousIdentity(), ciIdentity()}, withThresholds(Thresholds{0.3, 0.1}));
+  }
   State state_;
 };
 
@@ -233,7 +241,7 @@ TEST_F(StateTest, ReconfigureKeepsRemainingBucketsAndDropsOthers) {
 
   Identity ci = ciIdentity();
   ci.config.families = {AddressFamily::kIpv4};
-  state_.configure({ci, opsIdentity()}, Thresholds{0.2, 0.05});
+  state_.configure({ci, opsIdentity()}, withThresholds(Thresholds{0.2, 0.05}));
 
   const auto snapshot = state_.snapshot();
   ASSERT_EQ(snapshot->slots.size(), 2u);
@@ -253,7 +261,7 @@ TEST_F(StateTest, ReconfigureKeepsRemainingBucketsAndDropsOthers) {
   EXPECT_DOUBLE_EQ(snapshot->thresholds.warning_ratio, 0.2);
 
   // A removed bucket that comes back starts from nothing.
-  state_.configure({anonymousIdentity()}, Thresholds{});
+  state_.configure({anonymousIdentity()}, Config{});
   const auto again = state_.snapshot();
   ASSERT_EQ(again->slots.size(), 1u);
   EXPECT_FALSE(again->slots[0].quota.has_value());
@@ -310,6 +318,124 @@ TEST_F(StateTest, SnapshotsDoNotChangeAfterwards) {
   state_.record("anonymous", AddressFamily::kAny, okResult(10, kT0));
   EXPECT_FALSE(before->slots[0].last_outcome.has_value());
   EXPECT_EQ(state_.snapshot()->slots[0].last_outcome, ProbeOutcome::kOk);
+}
+
+}  // namespace
+}  // namespace pullguard
+
+namespace pullguard {
+namespace {
+
+// The recorded drain story of issue 4: a bucket of 100 with a 2 h window drains at one pull a
+// minute until it is empty; the pulls come back two hours after they were made. Probed every
+// minute, with one stray "full" reading on the way down.
+TEST(StateAlerts, ADrainWarnsEarlyGoesCriticalBeforeZeroAndResolvesOnceAfterTheRefill) {
+  State state;
+  state.configure({anonymousIdentity()}, Config{});  // warning 20 %, critical 5 %, horizon 1 h
+  std::vector<int> pulled_at;                        // minutes
+  std::vector<AlertEvent> events;
+  for (int minute = 0; minute <= 260; ++minute) {
+    const auto in_window =
+        std::count_if(pulled_at.begin(), pulled_at.end(), [&](int t) { return t > minute - 120; });
+    int remaining = 100 - static_cast<int>(in_window);
+    if (minute >= 1 && remaining > 0 && minute <= 100) {
+      pulled_at.push_back(minute);
+      --remaining;
+    }
+    ProbeResult result =
+        okResult(minute == 50 ? 100 : remaining, kT0 + std::chrono::minutes(minute));
+    result.quota->window_seconds = 7200;
+    RecordOutcome outcome = state.record("anonymous", AddressFamily::kAny, result);
+    if (outcome.alert) events.push_back(*outcome.alert);
+  }
+  // Down the levels and back up, each change once: no flapping, and the stray full reading at
+  // minute 50 resolved nothing.
+  std::vector<AlertLevel> levels;
+  for (const AlertEvent& event : events) levels.push_back(event.level);
+  ASSERT_EQ(levels, (std::vector<AlertLevel>{AlertLevel::kWarning, AlertLevel::kCritical,
+                                             AlertLevel::kExhausted, AlertLevel::kCritical,
+                                             AlertLevel::kWarning, AlertLevel::kOk}));
+  EXPECT_EQ(events[0].level, AlertLevel::kWarning);
+  // The forecast warned while a full horizon of pulls was still left, long before the 20 % line.
+  ASSERT_TRUE(events[0].remaining);
+  EXPECT_GE(*events[0].remaining, 55);
+  ASSERT_TRUE(events[0].exhaustion_seconds);
+  EXPECT_LE(*events[0].exhaustion_seconds, 3600);
+  EXPECT_NE(events[0].reason.find("empty in ~"), std::string::npos) << events[0].reason;
+  EXPECT_EQ(events[1].level, AlertLevel::kCritical);
+  EXPECT_GT(*events[1].remaining, 0);
+  EXPECT_EQ(events[2].level, AlertLevel::kExhausted);
+  EXPECT_EQ(events[3].kind, AlertEventKind::kFiring);
+  EXPECT_EQ(events[3].previous_level, AlertLevel::kExhausted);
+  EXPECT_EQ(events[5].kind, AlertEventKind::kResolved);
+  EXPECT_EQ(events[5].previous_level, AlertLevel::kWarning);
+  EXPECT_GE(*events[5].remaining, 26);  // 20 % plus the 5 % hysteresis
+  const auto snapshot = state.snapshot();
+  EXPECT_EQ(snapshot->alerts_total.at(AlertLevel::kWarning), 2u);
+  EXPECT_EQ(snapshot->alerts_total.at(AlertLevel::kOk), 1u);
+  EXPECT_EQ(snapshot->slots[0].alert_level, AlertLevel::kOk);
+}
+
+TEST(StateAlerts, AFiringAlertRepeatsAtTheInterval) {
+  State state;
+  Config config;
+  config.alerts.repeat_interval_seconds = 600;
+  state.configure({anonymousIdentity()}, config);
+  int repeats = 0;
+  for (int minute = 0; minute <= 30; ++minute) {
+    auto outcome = state.record("anonymous", AddressFamily::kAny,
+                                okResult(10, kT0 + std::chrono::minutes(minute)));
+    if (outcome.alert && outcome.alert->kind == AlertEventKind::kRepeat) ++repeats;
+  }
+  EXPECT_EQ(repeats, 3);  // at 10, 20 and 30 minutes
+}
+
+TEST(StateAlerts, HistoryRestoredAtStartGivesTheForecastBeforeTheFirstProbe) {
+  State before;
+  before.configure({anonymousIdentity()}, Config{});
+  for (int minute = 0; minute <= 20; ++minute) {
+    before.record("anonymous", AddressFamily::kAny,
+                  okResult(100 - minute, kT0 + std::chrono::minutes(minute)));
+  }
+  State after;
+  after.configure({anonymousIdentity()}, Config{});
+  after.restore(before.histories(), kT0 + std::chrono::minutes(20));
+  const SlotSnapshot& slot = after.snapshot()->slots[0];
+  EXPECT_EQ(slot.forecast.history_points, 21u);
+  EXPECT_NEAR(slot.forecast.short_rate, 1.0 / 60, 1e-9);
+  ASSERT_TRUE(slot.quota);
+  EXPECT_EQ(slot.quota->remaining, 80);
+  EXPECT_EQ(slot.source, "203.0.113.7");
+  EXPECT_FALSE(slot.last_outcome);  // still waiting for its first probe
+}
+
+TEST(StateAlerts, ANewSourceStartsANewHistory) {
+  State state;
+  state.configure({anonymousIdentity()}, Config{});
+  for (int minute = 0; minute <= 5; ++minute) {
+    state.record("anonymous", AddressFamily::kAny,
+                 okResult(100 - minute, kT0 + std::chrono::minutes(minute)));
+  }
+  state.record("anonymous", AddressFamily::kAny,
+               okResult(100, kT0 + std::chrono::minutes(6), "198.51.100.9"));
+  EXPECT_EQ(state.snapshot()->slots[0].forecast.history_points, 1u);
+  EXPECT_EQ(state.histories()[0].source, "198.51.100.9");
+}
+
+TEST(StateAlerts, NotificationAndStorageCounters) {
+  State state;
+  state.configure({anonymousIdentity()}, Config{});
+  state.setNotificationSinks({"log", "ops"}, {"success", "failure"});
+  state.recordNotification("ops", "failure");
+  state.recordNotification("gone", "success");  // not configured: ignored
+  state.recordStorageWrite(false);
+  state.setNotificationSinks({"ops"}, {"success", "failure"});
+  const auto snapshot = state.snapshot();
+  EXPECT_EQ(snapshot->notifications_total.size(), 1u);
+  EXPECT_EQ(snapshot->notifications_total.at("ops").at("failure"), 1u);
+  EXPECT_EQ(snapshot->notifications_total.at("ops").at("success"), 0u);
+  EXPECT_EQ(snapshot->storage_writes_total.at("failure"), 1u);
+  EXPECT_EQ(snapshot->storage_writes_total.at("success"), 0u);
 }
 
 }  // namespace
