@@ -18,6 +18,12 @@ std::string oneDecimal(double value) {
 
 }  // namespace
 
+std::string compactDuration(std::int64_t seconds) {
+  if (seconds > 0 && seconds % 3600 == 0) return std::to_string(seconds / 3600) + "h";
+  if (seconds > 0 && seconds % 60 == 0) return std::to_string(seconds / 60) + "m";
+  return std::to_string(seconds) + "s";
+}
+
 std::string approximateDuration(double seconds) {
   if (seconds < 90) return "~" + oneDecimal(std::max(0.0, std::round(seconds))) + " s";
   if (seconds < 90 * 60) return "~" + oneDecimal(std::round(seconds / 60)) + " min";

@@ -2,10 +2,14 @@
 // status text, alert reasons and Slack messages. Pure.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
 namespace pullguard {
+
+// "15m", "1h", "90s": exact, in Prometheus' duration notation (lookback labels, windows).
+std::string compactDuration(std::int64_t seconds);
 
 // "~45 s", "~40 min", "~2.5 h", "~3 days".
 std::string approximateDuration(double seconds);

@@ -96,7 +96,9 @@ RecordOutcome State::record(const std::string& identity, AddressFamily family,
                               result.quota->window_seconds.value_or(0)});
   }
   const AlertLevel previous = slot->alert_level;
-  const bool rate_limited = result.outcome == ProbeOutcome::kRateLimited;
+  // A 429 without the headers says nothing about the budget (it may be another limit); with
+  // them it is Docker Hub saying the bucket is empty, whatever the count.
+  const bool rate_limited = result.outcome == ProbeOutcome::kRateLimited && result.quota;
   refresh(*slot, model, rate_limited, result.finished_at);
   outcome.alert = alertFor(*slot, model, previous, rate_limited, result.finished_at);
   return outcome;

@@ -5,6 +5,9 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "alert_policy.hpp"
+#include "forecast_text.hpp"
+
 namespace pullguard {
 namespace {
 
@@ -34,13 +37,6 @@ int severity(CheckStatus status) {
   return 0;
 }
 
-std::string humanWindow(std::optional<std::int64_t> seconds) {
-  if (!seconds) return "-";
-  if (*seconds % 3600 == 0) return std::to_string(*seconds / 3600) + "h";
-  if (*seconds % 60 == 0) return std::to_string(*seconds / 60) + "m";
-  return std::to_string(*seconds) + "s";
-}
-
 std::string remainingCell(const StatusEntry& entry) {
   if (entry.unlimited) return "unlimited";
   if (!entry.quota) return "-";
@@ -52,6 +48,12 @@ std::string remainingCell(const StatusEntry& entry) {
     cell += " (" + std::to_string(percent) + "%)";
   }
   return cell;
+}
+
+// "empty in ~40 min at 1.8 pulls/min" once there are two readings to tell a rate from.
+std::string forecastCell(const StatusEntry& entry) {
+  if (!entry.forecast || entry.unlimited || entry.forecast->history_points < 2) return "-";
+  return describeForecast(entry.forecast->exhaustion_seconds, entry.forecast->short_rate);
 }
 
 }  // namespace
@@ -70,21 +72,6 @@ std::string_view statusName(CheckStatus status) {
   return "unknown";
 }
 
-StatusEntry entryFromProbe(const std::string& identity, AddressFamily family,
-                           const ProbeResult& result) {
-  StatusEntry entry;
-  entry.identity = identity;
-  entry.family = family;
-  entry.outcome = result.outcome;
-  entry.source = result.source;
-  entry.quota = result.quota;
-  entry.unlimited = result.outcome == ProbeOutcome::kUnlimited;
-  entry.duration_seconds = result.duration_seconds;
-  entry.error = result.error;
-  if (result.quota || entry.unlimited) entry.observed_at = result.finished_at;
-  return entry;
-}
-
 std::vector<StatusEntry> entriesFromSnapshot(const Snapshot& snapshot) {
   std::vector<StatusEntry> entries;
   for (const SlotSnapshot& slot : snapshot.slots) {
@@ -98,6 +85,8 @@ std::vector<StatusEntry> entriesFromSnapshot(const Snapshot& snapshot) {
     entry.duration_seconds = slot.last_duration_seconds;
     entry.error = slot.last_outcome ? slot.last_error : "not probed yet";
     entry.observed_at = slot.observed_at;
+    if (slot.forecast.history_points > 0) entry.forecast = slot.forecast;
+    entry.alert_level = slot.alert_level;
     entries.push_back(std::move(entry));
   }
   return entries;
@@ -105,6 +94,7 @@ std::vector<StatusEntry> entriesFromSnapshot(const Snapshot& snapshot) {
 
 CheckStatus entryStatus(const StatusEntry& entry, const Thresholds& thresholds) {
   std::optional<double> ratio;
+  if (entry.alert_level >= AlertLevel::kCritical) return CheckStatus::kCritical;
   if (entry.quota && !entry.unlimited) {
     if (entry.quota->remaining <= 0) return CheckStatus::kCritical;
     if (entry.quota->limit > 0) {
@@ -114,6 +104,7 @@ CheckStatus entryStatus(const StatusEntry& entry, const Thresholds& thresholds) 
   }
   if (!entry.outcome || !isSuccess(*entry.outcome)) return CheckStatus::kUnknown;
   if (ratio && *ratio <= thresholds.warning_ratio) return CheckStatus::kWarning;
+  if (entry.alert_level == AlertLevel::kWarning) return CheckStatus::kWarning;
   return CheckStatus::kOk;
 }
 
@@ -126,8 +117,29 @@ CheckStatus overallStatus(const std::vector<StatusEntry>& entries, const Thresho
   return worst;
 }
 
-std::string renderStatusJson(const std::vector<StatusEntry>& entries,
-                             const Thresholds& thresholds) {
+nlohmann::ordered_json optionalNumber(const std::optional<double>& value) {
+  return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json forecastJson(const Forecast& f, const Thresholds& thresholds,
+                                    const ForecastConfig& config) {
+  nlohmann::ordered_json item;
+  nlohmann::ordered_json rates;
+  rates[compactDuration(config.short_lookback_seconds)] = f.short_rate;
+  rates[compactDuration(config.long_lookback_seconds)] = f.long_rate;
+  item["consumption_rate"] = std::move(rates);
+  item["exhaustion_seconds"] = optionalNumber(f.exhaustion_seconds);
+  item["critical_seconds"] = optionalNumber(f.critical_seconds);
+  item["next_refill_seconds"] = optionalNumber(f.next_refill_seconds);
+  item["expected_remaining"] = optionalNumber(f.expected_remaining);
+  item["horizon_seconds"] = thresholds.forecast_horizon_seconds;
+  item["history_points"] = f.history_points;
+  item["summary"] = describeForecast(f.exhaustion_seconds, f.short_rate);
+  return item;
+}
+
+std::string renderStatusJson(const std::vector<StatusEntry>& entries, const Thresholds& thresholds,
+                             const ForecastConfig& forecast) {
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (const StatusEntry& entry : entries) {
     nlohmann::ordered_json item;
@@ -149,6 +161,10 @@ std::string renderStatusJson(const std::vector<StatusEntry>& entries,
     item["status"] = statusName(entryStatus(entry, thresholds));
     item["observed_at"] =
         entry.observed_at ? nlohmann::ordered_json(rfc3339(*entry.observed_at)) : nullptr;
+    item["alert_level"] = alertLevelName(entry.alert_level);
+    item["forecast"] = entry.forecast && !entry.unlimited
+                           ? forecastJson(*entry.forecast, thresholds, forecast)
+                           : nlohmann::ordered_json(nullptr);
     results.push_back(std::move(item));
   }
   nlohmann::ordered_json document;
@@ -159,17 +175,19 @@ std::string renderStatusJson(const std::vector<StatusEntry>& entries,
 
 std::string renderStatusText(const std::vector<StatusEntry>& entries,
                              const Thresholds& thresholds) {
-  std::vector<std::vector<std::string>> rows = {
-      {"IDENTITY", "FAMILY", "STATUS", "OUTCOME", "REMAINING", "WINDOW", "SOURCE", "TIME"}};
+  std::vector<std::vector<std::string>> rows = {{"IDENTITY", "FAMILY", "STATUS", "OUTCOME",
+                                                 "REMAINING", "WINDOW", "SOURCE", "TIME",
+                                                 "FORECAST"}};
   for (const StatusEntry& entry : entries) {
     char time[32];
     std::snprintf(time, sizeof time, "%.0fms", entry.duration_seconds * 1000.0);
-    rows.push_back({entry.identity, std::string(familyName(entry.family)),
-                    std::string(statusName(entryStatus(entry, thresholds))),
-                    entry.outcome ? std::string(outcomeName(*entry.outcome)) : "pending",
-                    remainingCell(entry),
-                    humanWindow(entry.quota ? entry.quota->window_seconds : std::nullopt),
-                    entry.source.empty() ? "-" : entry.source, time});
+    rows.push_back(
+        {entry.identity, std::string(familyName(entry.family)),
+         std::string(statusName(entryStatus(entry, thresholds))),
+         entry.outcome ? std::string(outcomeName(*entry.outcome)) : "pending", remainingCell(entry),
+         entry.quota && entry.quota->window_seconds ? compactDuration(*entry.quota->window_seconds)
+                                                    : "-",
+         entry.source.empty() ? "-" : entry.source, time, forecastCell(entry)});
   }
   std::vector<std::size_t> widths(rows.front().size(), 0);
   for (const auto& row : rows) {

@@ -30,18 +30,23 @@ struct StatusEntry {
   double duration_seconds = 0;
   std::string error;                                                 // one line, empty when none
   std::optional<std::chrono::system_clock::time_point> observed_at;  // of quota / unlimited
+  // From the budget model; empty before the bucket has a reading.
+  std::optional<Forecast> forecast;
+  AlertLevel alert_level = AlertLevel::kOk;
 };
 
-StatusEntry entryFromProbe(const std::string& identity, AddressFamily family,
-                           const ProbeResult& result);
 std::vector<StatusEntry> entriesFromSnapshot(const Snapshot& snapshot);
 
-// critical: remaining 0 or remaining/limit <= critical_ratio; else unknown: a probe failed or
-// has not run; else warning: remaining/limit <= warning_ratio; else ok.
+// critical: remaining 0 or remaining/limit <= critical_ratio, or the alert level is critical
+// or exhausted; else unknown: a probe failed or has not run; else warning: remaining/limit <=
+// warning_ratio or the alert level is warning (the forecast empties it within the horizon);
+// else ok.
 CheckStatus entryStatus(const StatusEntry& entry, const Thresholds& thresholds);
 CheckStatus overallStatus(const std::vector<StatusEntry>& entries, const Thresholds& thresholds);
 
-std::string renderStatusJson(const std::vector<StatusEntry>& entries, const Thresholds& thresholds);
+// `forecast` names the lookbacks of the consumption rates ("15m", "1h").
+std::string renderStatusJson(const std::vector<StatusEntry>& entries, const Thresholds& thresholds,
+                             const ForecastConfig& forecast = {});
 std::string renderStatusText(const std::vector<StatusEntry>& entries, const Thresholds& thresholds);
 
 }  // namespace pullguard

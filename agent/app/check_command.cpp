@@ -1,12 +1,16 @@
 #include "app/check_command.hpp"
 
 #include <cstdio>
+#include <fstream>
 #include <future>
 #include <memory>
+#include <sstream>
 #include <vector>
 
+#include "history_file.hpp"
 #include "log.hpp"
 #include "probe.hpp"
+#include "state.hpp"
 #include "status_report.hpp"
 
 namespace pullguard {
@@ -17,6 +21,25 @@ struct CheckProbe {
   AddressFamily family;
   std::future<ProbeResult> result;
 };
+
+// The daemon's history, if there is one to read, so a single probe still has a rate to
+// forecast from. Read only: a file check cannot use is the daemon's to set aside, not ours.
+std::vector<StoredBucket> readDaemonHistory(const std::string& storage_path,
+                                            std::chrono::system_clock::time_point now,
+                                            std::chrono::seconds keep) {
+  if (storage_path.empty()) return {};
+  std::ifstream in(storage_path + "/history.json", std::ios::binary);
+  if (!in) return {};
+  std::ostringstream text;
+  text << in.rdbuf();
+  HistoryParse parsed = parseHistory(text.str());
+  if (!parsed.buckets) {
+    logger().warn("ignoring the daemon's budget history", {{"error", parsed.error}});
+    return {};
+  }
+  pruneHistory(*parsed.buckets, now, keep);
+  return std::move(*parsed.buckets);
+}
 
 }  // namespace
 
@@ -43,7 +66,18 @@ int runCheck(const LoadedConfig& loaded, const CheckOptions& options) {
                  options.identity.c_str(), known.c_str());
     return 64;
   }
-  std::vector<StatusEntry> entries;
+  std::vector<Identity> probed;
+  for (const Identity& identity : loaded.identities) {
+    if (options.identity.empty() || identity.config.name == options.identity) {
+      probed.push_back(identity);
+    }
+  }
+  State state;
+  state.configure(probed, loaded.config);
+  state.restore(
+      readDaemonHistory(options.storage_path, clock.wallNow(),
+                        std::chrono::seconds(loaded.config.forecast.long_lookback_seconds)),
+      clock.wallNow());
   for (CheckProbe& probe : probes) {
     const ProbeResult result = probe.result.get();
     if (!isSuccess(result.outcome)) {
@@ -52,12 +86,14 @@ int runCheck(const LoadedConfig& loaded, const CheckOptions& options) {
                                      {"outcome", std::string(outcomeName(result.outcome))},
                                      {"error", result.error}});
     }
-    entries.push_back(entryFromProbe(probe.identity->config.name, probe.family, result));
+    state.record(probe.identity->config.name, probe.family, result);
   }
+  const std::vector<StatusEntry> entries = entriesFromSnapshot(*state.snapshot());
   const Thresholds& thresholds = loaded.config.thresholds;
-  const std::string rendered = options.output == "json"
-                                   ? renderStatusJson(entries, thresholds) + "\n"
-                                   : renderStatusText(entries, thresholds);
+  const std::string rendered =
+      options.output == "json"
+          ? renderStatusJson(entries, thresholds, loaded.config.forecast) + "\n"
+          : renderStatusText(entries, thresholds);
   std::fwrite(rendered.data(), 1, rendered.size(), stdout);
   std::fflush(stdout);
   return static_cast<int>(overallStatus(entries, thresholds));

@@ -7,7 +7,9 @@
 #include <memory>
 #include <random>
 
+#include "alerts/notifier.hpp"
 #include "app/systemd_notify.hpp"
+#include "history_store.hpp"
 #include "log.hpp"
 #include "probe.hpp"
 #include "prometheus/collector.hpp"
@@ -59,8 +61,10 @@ class Daemon {
         signals_(io_, SIGINT, SIGTERM, SIGHUP),
         watchdog_timer_(io_),
         rng_(std::random_device{}()),
-        metrics_page_(publisher_) {
+        metrics_page_(publisher_),
+        history_(options_.storage_path) {
     apply(std::move(initial));
+    restoreHistory();
     state_.recordReload(true, clock_.wallNow());
     publish();
   }
@@ -79,7 +83,8 @@ class Daemon {
     startWatchdog();
     waitForSignal();
     io_.run();
-    workers_.join();  // transfers were cancelled, so this is quick
+    notifier_.reset();  // its queued events are abandoned; in-flight requests were cancelled
+    workers_.join();    // transfers were cancelled, so this is quick
     // Results posted after the loop stopped: run them (they return at once) so they release
     // their slots while the io_context is still whole.
     io_.restart();
@@ -104,9 +109,10 @@ class Daemon {
         {"/api/v1/status",
          [this] {
            const auto snapshot = publisher_.latest();
-           return WebResponse{
-               200, "application/json",
-               renderStatusJson(entriesFromSnapshot(*snapshot), snapshot->thresholds) + "\n"};
+           return WebResponse{200, "application/json",
+                              renderStatusJson(entriesFromSnapshot(*snapshot), snapshot->thresholds,
+                                               snapshot->forecast) +
+                                  "\n"};
          }},
         {"/", [] { return landingPage(); }},
     };
@@ -225,6 +231,91 @@ class Daemon {
     slots_ = std::move(slots);
     config_ = std::move(loaded.config);
     state_.configure(loaded.identities, config_);
+    applySinks(std::move(loaded.alert_sinks));
+  }
+
+  // A new notifier for changed sinks; the old one is retired on a worker, since it may wait
+  // for a webhook in flight.
+  void applySinks(std::vector<ResolvedSink> sinks) {
+    if (notifier_ && sameSinks(sinks, sinks_)) return;
+    if (notifier_) {
+      auto retired = std::shared_ptr<Notifier>(std::move(notifier_));
+      asio::post(workers_, [retired]() mutable { retired.reset(); });
+    }
+    sinks_ = sinks;
+    auto report = [this](const std::string& sink, NotificationOutcome outcome) {
+      asio::post(io_, [this, sink, outcome] {
+        state_.recordNotification(sink, notificationOutcomeName(outcome));
+        publish();
+      });
+    };
+    notifier_ = std::make_unique<Notifier>(std::move(sinks),
+                                           static_cast<std::size_t>(config_.alerts.queue_size),
+                                           NotifierOptions{}, std::move(report));
+    std::vector<std::string> outcomes;
+    for (NotificationOutcome outcome : kAllNotificationOutcomes) {
+      outcomes.emplace_back(notificationOutcomeName(outcome));
+    }
+    state_.setNotificationSinks(notifier_->sinkNames(), outcomes);
+  }
+
+  static bool sameSinks(const std::vector<ResolvedSink>& a, const std::vector<ResolvedSink>& b) {
+    auto key = [](const ResolvedSink& sink) {
+      const SinkConfig& c = sink.config;
+      std::string text = std::string(sinkTypeName(c.type)) + '\n' + c.name + '\n' + sink.url +
+                         '\n' + sink.hmac_secret + '\n' + std::to_string(c.timeout_seconds);
+      for (const std::string& arg : c.command) text += '\n' + arg;
+      return text;
+    };
+    return std::equal(
+        a.begin(), a.end(), b.begin(), b.end(),
+        [&](const ResolvedSink& x, const ResolvedSink& y) { return key(x) == key(y); });
+  }
+
+  // The stored history, pruned to what still counts, gives the forecast before the first probe.
+  void restoreHistory() {
+    HistoryStore::Loaded loaded = history_.load(clock_.wallNow());
+    if (!loaded.warning.empty()) logger().warn(loaded.warning);
+    pruneHistory(loaded.buckets, clock_.wallNow(),
+                 std::chrono::seconds(config_.forecast.long_lookback_seconds));
+    state_.restore(loaded.buckets, clock_.wallNow());
+    if (!loaded.buckets.empty()) {
+      logger().info(
+          "budget history restored",
+          {{"file", history_.filePath()}, {"buckets", std::to_string(loaded.buckets.size())}});
+    }
+  }
+
+  // One save at a time, on a worker (it fsyncs); a save asked for meanwhile runs after it with
+  // the newest history, so a kill -9 loses at most the readings of the last probe interval.
+  void saveHistory() {
+    if (save_in_flight_) {
+      save_pending_ = true;
+      return;
+    }
+    save_in_flight_ = true;
+    auto buckets = std::make_shared<std::vector<StoredBucket>>(state_.histories());
+    asio::post(workers_, [this, buckets] {
+      std::string error = history_.save(*buckets, clock_.wallNow());
+      asio::post(io_, [this, error = std::move(error)] { finishSave(error); });
+    });
+  }
+
+  void finishSave(const std::string& error) {
+    save_in_flight_ = false;
+    state_.recordStorageWrite(error.empty());
+    if (!error.empty() && !save_failing_) {
+      logger().warn("cannot save the budget history; it will be lost at restart",
+                    {{"error", error}});
+    } else if (error.empty() && save_failing_) {
+      logger().info("budget history saved again", {{"file", history_.filePath()}});
+    }
+    save_failing_ = !error.empty();
+    publish();
+    if (save_pending_ && !stopping_) {
+      save_pending_ = false;
+      saveHistory();
+    }
   }
 
   // A new family of an identity whose credentials did not change shares the running token,
@@ -272,9 +363,12 @@ class Daemon {
     const bool current = std::find(slots_.begin(), slots_.end(), slot) != slots_.end();
     if (!current) return;  // the slot left the configuration while its probe was out
     const std::uint32_t failures_before = state_.consecutiveFailures(slot->identity, slot->family);
-    state_.record(slot->identity, slot->family, result);
+    const RecordOutcome recorded = state_.record(slot->identity, slot->family, result);
     publish();
     logProbe(*slot, result, failures_before);
+    logReading(*slot, recorded);
+    if (recorded.alert && notifier_) notifier_->submit(*recorded.alert);
+    if (recorded.reading) saveHistory();
     const std::uint32_t failures = state_.consecutiveFailures(slot->identity, slot->family);
     // The first retry comes after one interval; backoff doubles from the second failure on.
     schedule(slot, nextProbeDelay(config_.probe, failures > 0 ? failures - 1 : 0, unitRandom()));
@@ -312,6 +406,23 @@ class Daemon {
     }
   }
 
+  void logReading(const Slot& slot, const RecordOutcome& recorded) {
+    if (!recorded.reading) return;
+    const std::string family(familyName(slot.family));
+    switch (*recorded.reading) {
+      case BudgetModel::Applied::kHeld:
+        logger().info("full reading held until the next probe confirms it",
+                      {{"identity", slot.identity}, {"family", family}});
+        break;
+      case BudgetModel::Applied::kDiscarded:
+        logger().info("ignored a full reading the next probe contradicted",
+                      {{"identity", slot.identity}, {"family", family}});
+        break;
+      default:
+        break;
+    }
+  }
+
   void publish() { publisher_.publish(state_.snapshot()); }
 
   double unitRandom() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
@@ -330,7 +441,13 @@ class Daemon {
   MetricsPage metrics_page_;
   std::vector<std::shared_ptr<Slot>> slots_;
   std::unique_ptr<WebServer> web_;
-  bool stopping_ = false;  // loop thread only
+  HistoryStore history_;
+  bool save_in_flight_ = false;  // loop thread only, like the rest below
+  bool save_pending_ = false;
+  bool save_failing_ = false;
+  std::vector<ResolvedSink> sinks_;
+  std::unique_ptr<Notifier> notifier_;
+  bool stopping_ = false;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "clock.hpp"
+#include "forecast_text.hpp"
 #include "version.hpp"
 
 namespace pullguard {
@@ -102,6 +103,81 @@ void addProbeFamilies(const Snapshot& snapshot, std::vector<MetricFamily>& out) 
   for (auto* f : {&success, &duration, &last_success, &probes}) out.push_back(std::move(*f));
 }
 
+// Families from each bucket's budget model, computed at its last probe.
+void addForecastFamilies(const Snapshot& snapshot, std::vector<MetricFamily>& out) {
+  auto rate = family("pullguard_ratelimit_consumption_rate",
+                     "Pulls per second inferred from the remaining counts over the lookback, as "
+                     "of the last probe.",
+                     MetricType::Gauge);
+  auto exhaustion = family("pullguard_ratelimit_exhaustion_seconds",
+                           "Seconds until no pulls are left at the short-lookback rate, counting "
+                           "pulls that return as the window slides; absent when never.",
+                           MetricType::Gauge);
+  auto critical = family("pullguard_ratelimit_critical_seconds",
+                         "Seconds until the remaining count reaches the critical threshold at the "
+                         "short-lookback rate; absent when never.",
+                         MetricType::Gauge);
+  auto refill = family("pullguard_ratelimit_next_refill_seconds",
+                       "Seconds until the oldest counted pull returns to the bucket; absent when "
+                       "none is counted or the window is unknown.",
+                       MetricType::Gauge);
+  auto expected = family("pullguard_ratelimit_forecast_remaining",
+                         "Pulls expected to be left at the forecast horizon "
+                         "(thresholds.forecast_horizon_seconds) at the short-lookback rate.",
+                         MetricType::Gauge);
+  auto level = family("pullguard_alert_level",
+                      "Alert level of the bucket: 0 ok, 1 warning, 2 critical, 3 exhausted.",
+                      MetricType::Gauge);
+  const std::string short_label = compactDuration(snapshot.forecast.short_lookback_seconds);
+  const std::string long_label = compactDuration(snapshot.forecast.long_lookback_seconds);
+  for (const SlotSnapshot& slot : snapshot.slots) {
+    if (!slot.observed_at) continue;
+    addGauge(level, bucketLabels(slot), static_cast<double>(slot.alert_level));
+    const Forecast& f = slot.forecast;
+    if (f.history_points == 0) continue;
+    Labels short_labels = bucketLabels(slot);
+    short_labels.push_back({"lookback", short_label});
+    addGauge(rate, std::move(short_labels), f.short_rate);
+    if (long_label != short_label) {
+      Labels long_labels = bucketLabels(slot);
+      long_labels.push_back({"lookback", long_label});
+      addGauge(rate, std::move(long_labels), f.long_rate);
+    }
+    if (f.exhaustion_seconds) addGauge(exhaustion, bucketLabels(slot), *f.exhaustion_seconds);
+    if (f.critical_seconds) addGauge(critical, bucketLabels(slot), *f.critical_seconds);
+    if (f.next_refill_seconds) addGauge(refill, bucketLabels(slot), *f.next_refill_seconds);
+    if (f.expected_remaining) addGauge(expected, bucketLabels(slot), *f.expected_remaining);
+  }
+  for (auto* f : {&rate, &exhaustion, &critical, &refill, &expected, &level}) {
+    out.push_back(std::move(*f));
+  }
+}
+
+void addAlertingFamilies(const Snapshot& snapshot, std::vector<MetricFamily>& out) {
+  auto alerts = family("pullguard_alerts_total",
+                       "Alert level changes notified, by the level reached (ok: resolved).",
+                       MetricType::Counter);
+  for (const auto& [level, count] : snapshot.alerts_total) {
+    addCounter(alerts, {{"level", std::string(alertLevelName(level))}}, static_cast<double>(count));
+  }
+  auto notifications = family("pullguard_notifications_total",
+                              "Alert deliveries by sink and outcome (success, retry, failure, "
+                              "dropped when the sink's queue was full).",
+                              MetricType::Counter);
+  for (const auto& [sink, outcomes] : snapshot.notifications_total) {
+    for (const auto& [outcome, count] : outcomes) {
+      addCounter(notifications, {{"sink", sink}, {"outcome", outcome}}, static_cast<double>(count));
+    }
+  }
+  auto writes = family("pullguard_storage_writes_total",
+                       "Saves of the budget history file, by outcome (success, failure).",
+                       MetricType::Counter);
+  for (const auto& [outcome, count] : snapshot.storage_writes_total) {
+    addCounter(writes, {{"outcome", outcome}}, static_cast<double>(count));
+  }
+  for (auto* f : {&alerts, &notifications, &writes}) out.push_back(std::move(*f));
+}
+
 void addAgentFamilies(const Snapshot& snapshot, std::vector<MetricFamily>& out) {
   auto tokens =
       family("pullguard_token_requests_total",
@@ -133,6 +209,8 @@ std::vector<MetricFamily> buildMetricFamilies(const Snapshot& snapshot) {
   std::vector<MetricFamily> families;
   addReadingFamilies(snapshot, families);
   addProbeFamilies(snapshot, families);
+  addForecastFamilies(snapshot, families);
+  addAlertingFamilies(snapshot, families);
   addAgentFamilies(snapshot, families);
   return families;
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "state.hpp"
+
 namespace pullguard {
 namespace {
 
@@ -101,14 +103,24 @@ TEST(OverallStatus, IsTheWorstEntry) {
   EXPECT_EQ(overallStatus({critical, ok}, kThresholds), CheckStatus::kCritical);
 }
 
-TEST(EntryFromProbe, CopiesTheResult) {
+// What a probe recorded in the state looks like in the report.
+StatusEntry entryAfter(const std::string& identity, AddressFamily family,
+                       const ProbeResult& result) {
+  State state;
+  state.configure({Identity{IdentityConfig{.name = identity, .families = {family}}, std::nullopt}},
+                  Config{});
+  state.record(identity, family, result);
+  return entriesFromSnapshot(*state.snapshot()).at(0);
+}
+
+TEST(EntriesFromSnapshot, CopiesARecordedProbe) {
   ProbeResult result;
   result.outcome = ProbeOutcome::kOk;
   result.quota = quota(76);
   result.source = "203.0.113.7";
   result.duration_seconds = 0.5;
   result.finished_at = kObserved;
-  const StatusEntry e = entryFromProbe("ci", AddressFamily::kIpv6, result);
+  const StatusEntry e = entryAfter("ci", AddressFamily::kIpv6, result);
   EXPECT_EQ(e.identity, "ci");
   EXPECT_EQ(e.family, AddressFamily::kIpv6);
   EXPECT_EQ(e.outcome, ProbeOutcome::kOk);
@@ -124,14 +136,14 @@ TEST(EntryFromProbe, CopiesTheResult) {
   failed.outcome = ProbeOutcome::kTimeout;
   failed.error = "Operation timed out";
   failed.finished_at = kObserved;
-  const StatusEntry f = entryFromProbe("ci", AddressFamily::kIpv4, failed);
+  const StatusEntry f = entryAfter("ci", AddressFamily::kIpv4, failed);
   EXPECT_EQ(f.error, "Operation timed out");
   EXPECT_FALSE(f.observed_at.has_value());
 
   ProbeResult unlimited;
   unlimited.outcome = ProbeOutcome::kUnlimited;
   unlimited.finished_at = kObserved;
-  const StatusEntry u = entryFromProbe("paid", AddressFamily::kAny, unlimited);
+  const StatusEntry u = entryAfter("paid", AddressFamily::kAny, unlimited);
   EXPECT_TRUE(u.unlimited);
   EXPECT_EQ(u.observed_at, kObserved);
 }
@@ -279,19 +291,65 @@ TEST(RenderStatusJson, SurvivesInvalidUtf8InErrors) {
   EXPECT_EQ(document.at("results")[0].at("outcome"), "bad_response");
 }
 
+Forecast drainForecast() {
+  Forecast f;
+  f.short_rate = 1.8 / 60;
+  f.long_rate = 1.2 / 60;
+  f.exhaustion_seconds = 2400;
+  f.next_refill_seconds = 600;
+  f.expected_remaining = 0;
+  f.history_points = 5;
+  return f;
+}
+
 TEST(RenderStatusText, ShowsHeaderRowsAndErrors) {
-  const std::string text = renderStatusText(sampleEntries(), kThresholds);
+  std::vector<StatusEntry> entries = sampleEntries();
+  entries[0].forecast = drainForecast();
+  const std::string text = renderStatusText(entries, kThresholds);
   const std::string expected =
       "pullguard: unknown\n"
       "\n"
-      "IDENTITY   FAMILY  STATUS   OUTCOME     REMAINING     WINDOW  SOURCE       TIME\n"
-      "anonymous  any     ok       ok          76/100 (76%)  6h      203.0.113.7  123ms\n"
-      "ci         ipv4    warning  ok          12/200 (6%)   -       acme-ci      500ms\n"
-      "ci         ipv6    unknown  http_error  -             -       -            1000ms\n"
-      "paid       any     ok       unlimited   unlimited     -       acme-paid    0ms\n"
+      "IDENTITY   FAMILY  STATUS   OUTCOME     REMAINING     WINDOW  SOURCE       TIME    "
+      "FORECAST\n"
+      "anonymous  any     ok       ok          76/100 (76%)  6h      203.0.113.7  123ms   "
+      "empty in ~40 min at 1.8 pulls/min\n"
+      "ci         ipv4    warning  ok          12/200 (6%)   -       acme-ci      500ms   -\n"
+      "ci         ipv6    unknown  http_error  -             -       -            1000ms  -\n"
+      "paid       any     ok       unlimited   unlimited     -       acme-paid    0ms     -\n"
       "\n"
       "ci/ipv6: registry answered HTTP 503\n";
   EXPECT_EQ(text, expected);
+}
+
+TEST(RenderStatusJson, CarriesTheForecastAndTheAlertLevel) {
+  StatusEntry e = entry(ProbeOutcome::kOk, quota(76));
+  e.forecast = drainForecast();
+  e.alert_level = AlertLevel::kWarning;  // the forecast empties it within the horizon
+  const nlohmann::json document =
+      nlohmann::json::parse(renderStatusJson({e}, kThresholds, ForecastConfig{}));
+  const nlohmann::json& item = document.at("results")[0];
+  EXPECT_EQ(item.at("alert_level"), "warning");
+  EXPECT_EQ(item.at("status"), "warning");
+  EXPECT_EQ(document.at("status"), "warning");
+  const nlohmann::json& forecast = item.at("forecast");
+  EXPECT_DOUBLE_EQ(forecast.at("consumption_rate").at("15m").get<double>(), 0.03);
+  EXPECT_DOUBLE_EQ(forecast.at("consumption_rate").at("1h").get<double>(), 0.02);
+  EXPECT_DOUBLE_EQ(forecast.at("exhaustion_seconds").get<double>(), 2400);
+  EXPECT_TRUE(forecast.at("critical_seconds").is_null());
+  EXPECT_DOUBLE_EQ(forecast.at("next_refill_seconds").get<double>(), 600);
+  EXPECT_EQ(forecast.at("horizon_seconds"), 3600);
+  EXPECT_EQ(forecast.at("history_points"), 5);
+  EXPECT_EQ(forecast.at("summary"), "empty in ~40 min at 1.8 pulls/min");
+}
+
+TEST(EntryStatus, FollowsTheAlertLevel) {
+  StatusEntry e = entry(ProbeOutcome::kOk, quota(76));
+  e.alert_level = AlertLevel::kCritical;
+  EXPECT_EQ(entryStatus(e, kThresholds), CheckStatus::kCritical);
+  e.alert_level = AlertLevel::kExhausted;
+  EXPECT_EQ(entryStatus(e, kThresholds), CheckStatus::kCritical);
+  e.alert_level = AlertLevel::kOk;
+  EXPECT_EQ(entryStatus(e, kThresholds), CheckStatus::kOk);
 }
 
 TEST(RenderStatusText, PendingEntryAndWindowUnits) {
