@@ -45,7 +45,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && groupadd --gid 10001 pullguard \
  && useradd --no-log-init --uid 10001 --gid pullguard --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin pullguard
+      --shell /usr/sbin/nologin pullguard \
+ && install -d -o 10001 -g 10001 -m 0700 /var/lib/pullguard
 
 COPY --from=build /staging/usr/bin/pullguard /usr/bin/pullguard
 COPY deploy/pullguard.json /etc/pullguard/pullguard.json
@@ -66,6 +67,8 @@ LABEL org.opencontainers.image.title="pullguard" \
       org.opencontainers.image.base.name="${BASE_IMAGE}"
 
 USER 10001:10001
+# The budget history (history.json); mount a volume here to keep forecasts across containers.
+ENV STATE_DIRECTORY=/var/lib/pullguard
 EXPOSE 10217
 # No curl in the image: bash's /dev/tcp asks /-/healthy. Set PULLGUARD_HEALTHCHECK_ADDRESS when
 # web.listen_address is not on port 10217 or not reachable on 127.0.0.1.
