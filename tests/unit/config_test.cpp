@@ -315,3 +315,38 @@ TEST(ParseListenAddress, RejectsMissingOrInvalidPort) {
 
 }  // namespace
 }  // namespace pullguard
+
+namespace pullguard {
+namespace {
+
+TEST(ParseConfig, ReadsThresholdsAndForecastSettings) {
+  const ConfigResult result = parseConfig(R"({
+    "thresholds": {"warning_ratio": 0.3, "critical_ratio": 0.1, "warning_remaining": 40,
+                   "critical_remaining": 10, "forecast_horizon_seconds": 7200,
+                   "hysteresis_ratio": 0.1},
+    "forecast": {"short_lookback_seconds": 600, "long_lookback_seconds": 7200}})");
+  ASSERT_TRUE(result.config) << result.error;
+  const Thresholds& t = result.config->thresholds;
+  EXPECT_DOUBLE_EQ(t.warning_ratio, 0.3);
+  EXPECT_EQ(t.warning_remaining, 40);
+  EXPECT_EQ(t.critical_remaining, 10);
+  EXPECT_EQ(t.forecast_horizon_seconds, 7200);
+  EXPECT_DOUBLE_EQ(t.hysteresis_ratio, 0.1);
+  EXPECT_EQ(result.config->forecast.short_lookback_seconds, 600);
+  EXPECT_EQ(result.config->forecast.long_lookback_seconds, 7200);
+}
+
+TEST(ParseConfig, ForecastDefaults) {
+  const ConfigResult result = parseConfig("{}");
+  ASSERT_TRUE(result.config);
+  EXPECT_FALSE(result.config->thresholds.warning_remaining);
+  EXPECT_EQ(result.config->thresholds.forecast_horizon_seconds, 3600);
+  EXPECT_DOUBLE_EQ(result.config->thresholds.hysteresis_ratio, 0.05);
+  EXPECT_EQ(result.config->forecast.short_lookback_seconds, 900);
+  EXPECT_EQ(result.config->forecast.long_lookback_seconds, 3600);
+  ASSERT_EQ(result.config->alerts.sinks.size(), 1u);
+  EXPECT_EQ(result.config->alerts.sinks[0].type, SinkType::kLog);
+}
+
+}  // namespace
+}  // namespace pullguard
