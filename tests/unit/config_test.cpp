@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -346,6 +348,23 @@ TEST(ParseConfig, ForecastDefaults) {
   EXPECT_EQ(result.config->forecast.long_lookback_seconds, 3600);
   ASSERT_EQ(result.config->alerts.sinks.size(), 1u);
   EXPECT_EQ(result.config->alerts.sinks[0].type, SinkType::kLog);
+}
+
+}  // namespace
+}  // namespace pullguard
+
+namespace pullguard {
+namespace {
+
+// The README points at this file as the full example: it must stay valid.
+TEST(ParseConfig, TheDocumentedExampleIsValid) {
+  std::ifstream in(std::string(PULLGUARD_TESTDATA_DIR) + "/../../docs/examples/pullguard.json");
+  ASSERT_TRUE(in);
+  std::ostringstream text;
+  text << in.rdbuf();
+  const ConfigResult result = parseConfig(text.str());
+  ASSERT_TRUE(result.config) << result.error;
+  EXPECT_EQ(result.config->alerts.sinks.size(), 4u);
 }
 
 }  // namespace
