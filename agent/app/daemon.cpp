@@ -62,7 +62,8 @@ class Daemon {
         watchdog_timer_(io_),
         rng_(std::random_device{}()),
         metrics_page_(publisher_),
-        history_(options_.storage_path) {
+        history_(options_.storage_path),
+        save_timer_(io_) {
     apply(std::move(initial));
     restoreHistory();
     state_.recordReload(true, clock_.wallNow());
@@ -85,6 +86,8 @@ class Daemon {
     io_.run();
     notifier_.reset();  // its queued events are abandoned; in-flight requests were cancelled
     workers_.join();    // transfers were cancelled, so this is quick
+    // Readings a scheduled (or pending) save had not written yet.
+    if (save_scheduled_ || save_pending_) saveHistoryNow();
     // Results posted after the loop stopped: run them (they return at once) so they release
     // their slots while the io_context is still whole.
     io_.restart();
@@ -168,6 +171,7 @@ class Daemon {
     stopping_ = true;
     cancelAllHttpTransfers();
     for (auto& slot : slots_) slot->timer.cancel();
+    save_timer_.cancel();
     web_.reset();
     io_.stop();
   }
@@ -237,7 +241,11 @@ class Daemon {
   // A new notifier for changed sinks; the old one is retired on a worker, since it may wait
   // for a webhook in flight.
   void applySinks(std::vector<ResolvedSink> sinks) {
-    if (notifier_ && sameSinks(sinks, sinks_)) return;
+    if (notifier_ && sameSinks(sinks, sinks_) &&
+        notifier_queue_size_ == config_.alerts.queue_size) {
+      return;
+    }
+    notifier_queue_size_ = config_.alerts.queue_size;
     if (notifier_) {
       auto retired = std::shared_ptr<Notifier>(std::move(notifier_));
       asio::post(workers_, [retired]() mutable { retired.reset(); });
@@ -286,19 +294,38 @@ class Daemon {
     }
   }
 
-  // One save at a time, on a worker (it fsyncs); a save asked for meanwhile runs after it with
-  // the newest history, so a kill -9 loses at most the readings of the last probe interval.
+  // The history is written at most once per probe interval, an interval after the first
+  // reading not yet written: a kill -9 loses at most the last interval, as the file promises,
+  // and twenty buckets probed every ten seconds cost one write per ten seconds, not two a
+  // second. SIGTERM writes what is pending.
+  void scheduleHistorySave() {
+    if (save_scheduled_) return;
+    save_scheduled_ = true;
+    save_timer_.expires_after(std::chrono::seconds(config_.probe.interval_seconds));
+    save_timer_.async_wait([this](const asio::error_code& ec) {
+      if (ec) return;  // shutdown: run() writes it
+      saveHistory();
+    });
+  }
+
+  // One save at a time, on a worker (it fsyncs).
   void saveHistory() {
     if (save_in_flight_) {
       save_pending_ = true;
       return;
     }
+    save_scheduled_ = false;
     save_in_flight_ = true;
     auto buckets = std::make_shared<std::vector<StoredBucket>>(state_.histories());
     asio::post(workers_, [this, buckets] {
       std::string error = history_.save(*buckets, clock_.wallNow());
       asio::post(io_, [this, error = std::move(error)] { finishSave(error); });
     });
+  }
+
+  void saveHistoryNow() {
+    const std::string error = history_.save(state_.histories(), clock_.wallNow());
+    if (!error.empty()) logger().warn("cannot save the budget history", {{"error", error}});
   }
 
   void finishSave(const std::string& error) {
@@ -368,7 +395,7 @@ class Daemon {
     logProbe(*slot, result, failures_before);
     logReading(*slot, recorded);
     if (recorded.alert && notifier_) notifier_->submit(*recorded.alert);
-    if (recorded.reading) saveHistory();
+    if (recorded.reading) scheduleHistorySave();
     const std::uint32_t failures = state_.consecutiveFailures(slot->identity, slot->family);
     // The first retry comes after one interval; backoff doubles from the second failure on.
     schedule(slot, nextProbeDelay(config_.probe, failures > 0 ? failures - 1 : 0, unitRandom()));
@@ -442,11 +469,14 @@ class Daemon {
   std::vector<std::shared_ptr<Slot>> slots_;
   std::unique_ptr<WebServer> web_;
   HistoryStore history_;
-  bool save_in_flight_ = false;  // loop thread only, like the rest below
+  asio::steady_timer save_timer_;
+  bool save_scheduled_ = false;  // loop thread only, like the rest below
+  bool save_in_flight_ = false;
   bool save_pending_ = false;
   bool save_failing_ = false;
   std::vector<ResolvedSink> sinks_;
   std::unique_ptr<Notifier> notifier_;
+  std::int64_t notifier_queue_size_ = 0;
   bool stopping_ = false;
 };
 
