@@ -20,7 +20,8 @@ import time
 import unittest
 import urllib.parse
 
-from harness import Agent, FakeHub, TempDir, config_for, http_get, wait_until
+from harness import (Agent, FakeHub, TempDir, config_for, http_get, parse_metrics, run_cli,
+                     sample, wait_until)
 
 PROMETHEUS = shutil.which("prometheus")
 ALERTMANAGER = shutil.which("prometheus-alertmanager")
@@ -104,6 +105,10 @@ class WebhookReceiver:
         with self.lock:
             return [(payload, alert) for payload in self.payloads for alert in payload["alerts"]]
 
+    def received(self):
+        with self.lock:
+            return list(self.payloads)
+
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
@@ -178,7 +183,13 @@ class AlertingEndToEndTest(unittest.TestCase):
         wait_until(lambda: cls.ready(cls.am_url), timeout=20, interval=0.2,
                    what="Alertmanager to be ready")
 
-        cls.agent = Agent(cls.tmp.file("config.json", config_for(cls.hub.url)))
+        # The agent's own webhook, beside Alertmanager's: both must tell the same drain.
+        cls.agent_hook = WebhookReceiver()
+        cls.addClassCleanup(cls.agent_hook.stop)
+        cls.config_path = cls.tmp.file("config.json", config_for(
+            cls.hub.url, alerts={"sinks": [{"type": "log"}, {"type": "webhook", "name": "e2e",
+                                                              "url": cls.agent_hook.url}]}))
+        cls.agent = Agent(cls.config_path)
         cls.addClassCleanup(cls.agent.stop)
 
         # The shipped rules, with only the `for:` durations shortened (minutes would not fit a
@@ -270,6 +281,47 @@ class AlertingEndToEndTest(unittest.TestCase):
         active = json.loads(http_get(self.prom_url + "/api/v1/alerts")[2])["data"]["alerts"]
         wrong = [a["labels"] for a in active if a["labels"]["alertname"] in MUST_STAY_SILENT]
         self.assertEqual(wrong, [])
+
+    def test_the_agent_tells_the_same_story_in_its_webhook_metrics_status_and_check(self):
+        # 40 -> 30 -> 20 -> 10 at ten pulls a probe: the forecast warns at once (empty in well
+        # under the 1 h horizon), and 10 of 100 stays above the 5 % critical line.
+        events = wait_until(lambda: self.agent_hook.received(), timeout=20,
+                            what="the agent's own webhook")
+        time.sleep(1)  # nothing else may follow
+        events = self.agent_hook.received()
+        self.assertEqual([(e["kind"], e["level"]) for e in events], [("firing", "warning")],
+                         events)
+        event = events[0]
+        self.assertEqual((event["identity"], event["family"], event["source"]),
+                         ("anonymous", "any", "127.0.0.1"))
+        self.assertIn("empty in ~", event["reason"])
+        self.assertGreater(event["consumption_rate_per_second"], 0)
+
+        wait_until(lambda: sample(parse_metrics(self.agent.metrics()),
+                                  "pullguard_notifications_total", sink="e2e",
+                                  outcome="success") == 1,
+                   timeout=5, what="the delivery to be counted")
+        samples = parse_metrics(self.agent.metrics())
+        labels = {"identity": "anonymous", "family": "any", "source": "127.0.0.1"}
+        self.assertEqual(sample(samples, "pullguard_alert_level", **labels), 1)
+        self.assertEqual(sample(samples, "pullguard_alerts_total", level="warning"), 1)
+        self.assertGreater(sample(samples, "pullguard_ratelimit_consumption_rate",
+                                  lookback="15m", **labels), 0)
+        self.assertEqual(self.query('pullguard_alert_level{identity="anonymous"}')[0]["value"][1],
+                         "1")
+
+        entry = self.agent.status()["results"][0]
+        self.assertEqual(entry["alert_level"], "warning")
+        self.assertEqual(entry["status"], "warning")
+        self.assertIn("empty in ~", entry["forecast"]["summary"])
+
+        # check probes once and forecasts from the daemon's history.
+        wait_until(lambda: os.path.exists(os.path.join(self.agent.storage_path, "history.json")),
+                   timeout=25, what="the agent's history.json")
+        done = run_cli("check", "--config.file", self.config_path,
+                       "--storage.path", self.agent.storage_path)
+        self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+        self.assertRegex(done.stdout, r"empty in ~\d+ (s|min) at \d+(\.\d)? pulls/min")
 
     def test_every_dashboard_query_returns_data(self):
         with open(DASHBOARD) as handle:
