@@ -400,7 +400,8 @@ TEST(StateAlerts, HistoryRestoredAtStartGivesTheForecastBeforeTheFirstProbe) {
   State after;
   after.configure({anonymousIdentity()}, Config{});
   after.restore(before.histories(), kT0 + std::chrono::minutes(20));
-  const SlotSnapshot& slot = after.snapshot()->slots[0];
+  const auto snapshot = after.snapshot();
+  const SlotSnapshot& slot = snapshot->slots[0];
   EXPECT_EQ(slot.forecast.history_points, 21u);
   EXPECT_NEAR(slot.forecast.short_rate, 1.0 / 60, 1e-9);
   ASSERT_TRUE(slot.quota);
