@@ -1,37 +1,9 @@
 #include "config_loader.hpp"
 
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "alerts/alerts_config.hpp"
 #include "secret_source.hpp"
 
 namespace pullguard {
-namespace {
-
-struct ConfigFileRead {
-  std::optional<std::string> text;
-  std::string error;
-};
-
-ConfigFileRead readConfigFile(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
-    return {std::nullopt, errno == ENOENT ? "no such file" : std::strerror(errno)};
-  }
-  if (S_ISDIR(info.st_mode)) return {std::nullopt, "is a directory"};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {std::nullopt, std::strerror(errno)};
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return {buffer.str(), ""};
-}
-
-}  // namespace
 
 std::string urlHost(const std::string& url) {
   std::string_view rest = url;
@@ -71,7 +43,7 @@ LoadResult loadConfig(const std::string& path) {
   if (path.empty()) {
     loaded.config = defaultConfig();
   } else {
-    ConfigFileRead file = readConfigFile(path);
+    FileRead file = readTextFile(path);
     if (!file.text) return {std::nullopt, "config: " + path + ": " + file.error};
     ConfigResult parsed = parseConfig(*file.text);
     if (!parsed.config) return {std::nullopt, "config: " + parsed.error};

@@ -11,13 +11,13 @@
 namespace pullguard {
 namespace {
 
-struct FileRead {
-  std::optional<std::string> text;
-  std::string error;
-  bool world_readable = false;
-};
+std::string worldReadableWarning(const std::string& field, const std::string& path) {
+  return field + ": " + path + ": readable by every user; restrict it with chmod 600";
+}
 
-FileRead readFile(const std::string& path) {
+}  // namespace
+
+FileRead readTextFile(const std::string& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) {
     return {std::nullopt, errno == ENOENT ? "no such file" : std::strerror(errno)};
@@ -29,12 +29,6 @@ FileRead readFile(const std::string& path) {
   buffer << in.rdbuf();
   return {buffer.str(), "", (info.st_mode & S_IROTH) != 0};
 }
-
-std::string worldReadableWarning(const std::string& field, const std::string& path) {
-  return field + ": " + path + ": readable by every user; restrict it with chmod 600";
-}
-
-}  // namespace
 
 // systemd's LoadCredential= puts secrets in $CREDENTIALS_DIRECTORY, whose path differs per
 // unit and boot: a relative secret path is looked up there, so "password_file": "dockerhub"
@@ -56,7 +50,7 @@ SecretRead readSecretEnv(const std::string& variable, const std::string& field) 
 
 SecretRead readSecretDocument(const std::string& configured_path, const std::string& field) {
   const std::string path = secretPath(configured_path);
-  FileRead file = readFile(path);
+  FileRead file = readTextFile(path);
   if (!file.text) return {std::nullopt, field + ": " + path + ": " + file.error, ""};
   return {std::move(file.text), "", file.world_readable ? worldReadableWarning(field, path) : ""};
 }

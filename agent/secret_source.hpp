@@ -23,6 +23,14 @@ SecretRead readSecretFile(const std::string& configured_path, const std::string&
 // warning. The path is resolved like readSecretFile's.
 SecretRead readSecretDocument(const std::string& configured_path, const std::string& field);
 
+// A whole file as text; `error` is one line ("no such file", "is a directory", strerror).
+struct FileRead {
+  std::optional<std::string> text;
+  std::string error;
+  bool world_readable = false;
+};
+FileRead readTextFile(const std::string& path);
+
 // The path readSecretFile opens for `configured_path`.
 std::string secretPath(const std::string& configured_path);
 

@@ -10,6 +10,7 @@
 #include "history_file.hpp"
 #include "log.hpp"
 #include "probe.hpp"
+#include "secret_source.hpp"
 #include "state.hpp"
 #include "status_report.hpp"
 
@@ -28,11 +29,9 @@ std::vector<StoredBucket> readDaemonHistory(const std::string& storage_path,
                                             std::chrono::system_clock::time_point now,
                                             std::chrono::seconds keep) {
   if (storage_path.empty()) return {};
-  std::ifstream in(storage_path + "/history.json", std::ios::binary);
-  if (!in) return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  HistoryParse parsed = parseHistory(text.str());
+  const FileRead file = readTextFile(storage_path + "/history.json");
+  if (!file.text) return {};  // no daemon here, or it has not saved yet
+  HistoryParse parsed = parseHistory(*file.text);
   if (!parsed.buckets) {
     logger().warn("ignoring the daemon's budget history", {{"error", parsed.error}});
     return {};
