@@ -131,7 +131,7 @@ Figures runPullguard(const Options& options) {
   const std::vector<Identity> identities = makeIdentities(options);
   SystemClock clock;
   State state;
-  state.configure(identities, Thresholds{});
+  state.configure(identities, Config{});
   SnapshotPublisher publisher;
   publisher.publish(state.snapshot());
   SnapshotCollector collector(publisher);
