@@ -48,12 +48,21 @@ std::optional<std::string> civetwebPorts(const ListenAddress& address) {
   return host + ":" + std::to_string(address.port);
 }
 
+// civetweb (1.15) formats the Date header with gmtime(), whose result lives in one static
+// buffer: two workers answering at once race on it (ThreadSanitizer saw it under concurrent
+// scrapes). The header block is tiny, so it is built one response at a time.
+std::mutex g_response_header_mutex;
+
 void sendResponse(mg_connection* conn, const WebResponse& response, bool head) {
-  mg_response_header_start(conn, response.status);
-  mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
-  mg_response_header_add(conn, "Content-Length", std::to_string(response.body.size()).c_str(), -1);
-  mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-  mg_response_header_send(conn);
+  {
+    std::lock_guard lock(g_response_header_mutex);
+    mg_response_header_start(conn, response.status);
+    mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
+    mg_response_header_add(conn, "Content-Length", std::to_string(response.body.size()).c_str(),
+                           -1);
+    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    mg_response_header_send(conn);
+  }
   if (!head && !response.body.empty()) mg_write(conn, response.body.data(), response.body.size());
 }
 

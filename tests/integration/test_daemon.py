@@ -1,10 +1,13 @@
 """The daemon against the fake hub: metrics, status API, token reuse, no GET, shutdown."""
 
+import email.utils
 import json
 import signal
 import subprocess
+import threading
 import time
 import unittest
+import urllib.request
 
 from harness import (Agent, FakeHub, TempDir, config_for, http_get, parse_metrics, sample,
                      wait_until)
@@ -111,6 +114,31 @@ class DaemonTest(unittest.TestCase):
         text = agent.metrics()
         self.assertIn('source="198.51.100.9"', text)
         self.assertNotIn('source="127.0.0.1"', text)
+
+    def test_concurrent_requests_each_get_a_whole_answer(self):
+        # Regression: civetweb formats the Date header with gmtime()'s static buffer, which
+        # concurrent workers raced on (ThreadSanitizer stopped the agent under Prometheus
+        # scrapes plus a test's requests). Four clients, 50 requests each, all at once.
+        agent = self.start_agent(config_for(self.hub.url))
+        agent.wait_for_probes(1)
+        problems = []
+
+        def client():
+            for _ in range(50):
+                for path in ("/metrics", "/api/v1/status"):
+                    with urllib.request.urlopen(agent.url + path, timeout=5) as response:
+                        body = response.read()
+                        date = response.headers.get("Date")
+                        if response.status != 200 or not body or not date or \
+                                email.utils.parsedate_to_datetime(date) is None:
+                            problems.append((path, response.status, date))
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        self.assertEqual(problems, [])
+        self.assertIsNone(agent.process.poll(), agent.log())
 
     def test_sigterm_stops_within_a_second_even_mid_probe(self):
         # The probe hangs in a slow response; shutdown must not wait for its timeout.
