@@ -14,13 +14,19 @@ struct Margins {
 AlertLevel levelWith(const LevelInputs& inputs, const Thresholds& thresholds,
                      const Margins& margins) {
   if (inputs.rate_limited) return AlertLevel::kExhausted;
-  if (inputs.unlimited || !inputs.remaining || inputs.limit <= 0) return AlertLevel::kOk;
+  if (inputs.unlimited || !inputs.remaining) return AlertLevel::kOk;
   const double remaining = static_cast<double>(*inputs.remaining);
-  if (remaining <= margins.count) return AlertLevel::kExhausted;
-  if (remaining <= criticalCount(thresholds, inputs.limit) + margins.count) {
-    return AlertLevel::kCritical;
-  }
-  if (remaining <= warningCount(thresholds, inputs.limit) + margins.count) {
+  const double limit = static_cast<double>(inputs.limit);
+  // The margin never lifts a threshold to the limit: a full bucket always clears.
+  auto clearOf = [&](double threshold) {
+    return threshold + std::min(margins.count, std::max(0.0, limit - 1 - threshold));
+  };
+  if (remaining <= clearOf(0)) return AlertLevel::kExhausted;
+  if (inputs.limit <= 0) return AlertLevel::kOk;
+  const double critical = criticalCount(thresholds, inputs.limit);
+  if (remaining <= clearOf(critical)) return AlertLevel::kCritical;
+  // A critical count above the warning one still warns before it goes critical.
+  if (remaining <= clearOf(std::max(warningCount(thresholds, inputs.limit), critical))) {
     return AlertLevel::kWarning;
   }
   const double horizon =

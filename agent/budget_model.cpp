@@ -7,6 +7,13 @@ namespace {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
+// Registries send whatever they like: beyond these, a count or window is not a budget this
+// model can reason about, and the time arithmetic would overflow.
+constexpr std::int64_t kMaxCount = 1'000'000'000;
+constexpr std::int64_t kMaxWindowSeconds = 366LL * 86400;
+// A wall clock stepped back by this much (NTP) is taken as no step; more starts afresh.
+constexpr auto kClockJitter = std::chrono::minutes(5);
+
 // Six hours at the 10 s minimum interval is 2,160 readings; this bounds a bucket's memory even
 // when the window is days long.
 constexpr std::size_t kMaxHistory = 10'000;
@@ -16,8 +23,18 @@ double secondsBetween(TimePoint from, TimePoint to) {
 }
 
 TimePoint plusSeconds(TimePoint t, double seconds) {
+  seconds = std::clamp(seconds, -1e9, 1e9);  // ~30 years: far enough, and no overflow
   return t + std::chrono::duration_cast<std::chrono::system_clock::duration>(
                  std::chrono::duration<double>(seconds));
+}
+
+Observation sanitized(Observation observation) {
+  observation.limit = std::clamp<std::int64_t>(observation.limit, 0, kMaxCount);
+  observation.remaining = std::clamp<std::int64_t>(observation.remaining, 0, observation.limit);
+  if (observation.window_seconds < 0 || observation.window_seconds > kMaxWindowSeconds) {
+    observation.window_seconds = 0;  // unknown
+  }
+  return observation;
 }
 
 }  // namespace
@@ -27,7 +44,12 @@ std::chrono::seconds BudgetModel::window() const {
                           : std::chrono::seconds(history_.back().window_seconds);
 }
 
-BudgetModel::Applied BudgetModel::observe(const Observation& observation) {
+BudgetModel::Applied BudgetModel::observe(const Observation& raw) {
+  Observation observation = sanitized(raw);
+  if (!history_.empty() && observation.at < history_.back().at &&
+      observation.at >= history_.back().at - kClockJitter) {
+    observation.at = history_.back().at;
+  }
   if (history_.empty() || observation.at < history_.back().at ||
       observation.limit != history_.back().limit ||
       observation.window_seconds != history_.back().window_seconds) {
@@ -216,15 +238,22 @@ Forecast BudgetModel::forecast(TimePoint now, const ForecastSettings& settings) 
   const std::vector<Pulls> steps = refillSteps();
   if (!steps.empty()) result.next_refill_seconds = std::max(0.0, secondsBetween(now, steps[0].at));
 
+  // The count at the horizon: falling at the rate (not below zero: pulls fail there) and
+  // rising as counted pulls return, until a window after the last reading.
   const Observation& last = history_.back();
   const TimePoint horizon_at = now + settings.horizon;
   TimePoint falls_until = horizon_at;
   if (window().count() > 0) falls_until = std::min(horizon_at, last.at + window());
-  double expected = static_cast<double>(last.remaining) -
-                    rate * std::max(0.0, secondsBetween(last.at, falls_until));
+  double expected = static_cast<double>(last.remaining);
+  TimePoint t = last.at;
   for (const Pulls& step : steps) {
-    if (step.at <= horizon_at) expected += static_cast<double>(step.count);
+    if (step.at > horizon_at) break;
+    const TimePoint until = std::min(step.at, falls_until);
+    if (until > t) expected = std::max(0.0, expected - rate * secondsBetween(t, until));
+    t = std::max(t, until);
+    expected += static_cast<double>(step.count);
   }
+  if (falls_until > t) expected = std::max(0.0, expected - rate * secondsBetween(t, falls_until));
   result.expected_remaining = std::clamp(expected, 0.0, static_cast<double>(last.limit));
   return result;
 }

@@ -43,7 +43,9 @@ class BudgetModel {
     kDiscarded,  // a held "full" reading that the next one contradicted (Docker Hub noise)
   };
 
-  // The observations are expected in time order; see Applied for what else can happen.
+  // The observations are expected in time order (a step back of a few minutes counts as
+  // none); see Applied for what else can happen. Counts above a billion are capped, remaining
+  // above the limit is the limit, and a window above a year is unknown.
   Applied observe(const Observation& observation);
 
   // Rebuilds the model by replaying a stored history (oldest first).

@@ -251,6 +251,9 @@ ConfigResult parseConfig(std::string_view json_text) {
     document = Json::parse(json_text);
   } catch (const nlohmann::json::parse_error& error) {
     return {std::nullopt, "invalid JSON: " + describeParseError(error)};
+  } catch (const nlohmann::json::exception&) {
+    // e.g. out_of_range for 1e999; its text may quote the file, so it is not repeated.
+    return {std::nullopt, "invalid JSON: a number is out of range"};
   }
   try {
     Config config = defaultConfig();

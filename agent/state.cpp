@@ -228,6 +228,9 @@ void State::restore(const std::vector<StoredBucket>& buckets,
     slot->source = bucket.source;
     slot->observed_at = last.at;
     refresh(*slot, model, false, now);
+    // The level was announced before the restart (or not at all, if it died first; a restart
+    // loop must not flood the sinks): repeats resume from now.
+    if (slot->alert_level != AlertLevel::kOk) model.notified_at = now;
   }
 }
 

@@ -1,5 +1,6 @@
 #include "alerts/alerts_config.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -230,6 +231,17 @@ void readAlertsConfig(ObjectReader& root, AlertsConfig& alerts) {
   }
 }
 
+namespace {
+
+// access(X_OK) alone accepts a directory, which then fails at the first alert.
+bool isExecutableFile(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+         ::access(path.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
 ResolveSinksResult resolveAlertSinks(const AlertsConfig& alerts) {
   ResolveSinksResult result;
   for (std::size_t i = 0; i < alerts.sinks.size(); ++i) {
@@ -251,7 +263,7 @@ ResolveSinksResult resolveAlertSinks(const AlertsConfig& alerts) {
       resolved.hmac_secret = std::move(*key.value);
     }
     // Fail at start rather than at the first alert, hours later, when nobody is watching.
-    if (sink.type == SinkType::kExec && ::access(sink.command[0].c_str(), X_OK) != 0) {
+    if (sink.type == SinkType::kExec && !isExecutableFile(sink.command[0])) {
       return {{}, path + ".command[0]: " + sink.command[0] + ": not an executable file", {}};
     }
     result.sinks.push_back(std::move(resolved));

@@ -102,3 +102,29 @@ TEST(ForecastText, DescribesTheForecastForPeople) {
 
 }  // namespace
 }  // namespace pullguard
+
+namespace pullguard {
+namespace {
+
+TEST(AlertPolicy, AHighThresholdWithHysteresisStillClearsWhenFull) {
+  Thresholds thresholds;
+  thresholds.warning_ratio = 0.96;
+  EXPECT_EQ(evaluateAlertLevel(reading(96), thresholds, AlertLevel::kOk), AlertLevel::kWarning);
+  EXPECT_EQ(evaluateAlertLevel(reading(100), thresholds, AlertLevel::kWarning), AlertLevel::kOk);
+}
+
+TEST(AlertPolicy, ACriticalCountAboveTheWarningOneStillWarnsFirst) {
+  Thresholds thresholds;  // warning at 20 % of 100
+  thresholds.critical_remaining = 30;
+  EXPECT_EQ(evaluateAlertLevel(reading(30), thresholds, AlertLevel::kOk), AlertLevel::kCritical);
+  EXPECT_EQ(evaluateAlertLevel(reading(31), thresholds, AlertLevel::kOk), AlertLevel::kOk);
+}
+
+TEST(AlertPolicy, NothingLeftIsExhaustedEvenWithALimitOfZero) {
+  EXPECT_EQ(
+      evaluateAlertLevel(LevelInputs{0, 0, false, false, std::nullopt}, kDefaults, AlertLevel::kOk),
+      AlertLevel::kExhausted);
+}
+
+}  // namespace
+}  // namespace pullguard

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace pullguard {
 namespace {
 
@@ -209,6 +211,45 @@ TEST(BudgetModel, EmptyModelForecastsNothing) {
   EXPECT_FALSE(f.exhaustion_seconds);
   EXPECT_FALSE(f.expected_remaining);
   EXPECT_FALSE(model.latest());
+}
+
+}  // namespace
+}  // namespace pullguard
+
+namespace pullguard {
+namespace {
+
+TEST(BudgetModel, AClockStepBackOfSecondsIsNotAReset) {
+  BudgetModel model = steadyDrain();
+  EXPECT_EQ(model.observe(reading(1195, 79)), BudgetModel::Applied::kAccepted);
+  EXPECT_EQ(model.forecast(at(1200), settings()).history_points, 22u);
+}
+
+TEST(BudgetModel, AbsurdNumbersAreCappedInsteadOfOverflowing) {
+  BudgetModel model;
+  const std::int64_t huge = std::numeric_limits<std::int64_t>::max();
+  model.observe({at(0), huge, huge, huge});
+  model.observe({at(60), huge - 1, huge, huge});
+  const Forecast f = model.forecast(at(60), settings());
+  EXPECT_EQ(model.latest()->limit, 1'000'000'000);
+  EXPECT_EQ(model.latest()->window_seconds, 0);  // a window of 290 billion years is unknown
+  EXPECT_FALSE(f.next_refill_seconds);
+  model.observe({at(120), 150, 100, 600});  // more left than the limit: the limit
+  EXPECT_EQ(model.latest()->remaining, 100);
+}
+
+TEST(BudgetModel, ExpectedRemainingStopsAtZeroThenCountsReturningPulls) {
+  // 30 pulls in the first minute of a 10-minute window, then 60 more over the next minute:
+  // 10 left, emptied within seconds at this rate, and the first 30 back at ~10.5 minutes.
+  BudgetModel model;
+  model.observe(reading(0, 100, 100, 600));
+  model.observe(reading(60, 70, 100, 600));
+  model.observe(reading(120, 10, 100, 600));
+  ForecastSettings s = settings();
+  s.horizon = std::chrono::seconds(600);
+  const Forecast f = model.forecast(at(120), s);
+  ASSERT_TRUE(f.expected_remaining);
+  EXPECT_GE(*f.expected_remaining, 30);  // not 10 + 30 + 60 - rate x 600 (negative, so 0)
 }
 
 }  // namespace

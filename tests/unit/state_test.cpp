@@ -441,3 +441,30 @@ TEST(StateAlerts, NotificationAndStorageCounters) {
 
 }  // namespace
 }  // namespace pullguard
+
+namespace pullguard {
+namespace {
+
+TEST(StateAlerts, AFiringLevelRestoredAtStartRepeatsWithoutAnnouncingAgain) {
+  Config config;
+  config.alerts.repeat_interval_seconds = 600;
+  State before;
+  before.configure({anonymousIdentity()}, config);
+  before.record("anonymous", AddressFamily::kAny, okResult(10, kT0));
+  State after;
+  after.configure({anonymousIdentity()}, config);
+  after.restore(before.histories(), kT0 + std::chrono::minutes(1));
+  EXPECT_EQ(after.snapshot()->slots[0].alert_level, AlertLevel::kWarning);
+  // No second "firing" for a level announced before the restart ...
+  EXPECT_FALSE(
+      after.record("anonymous", AddressFamily::kAny, okResult(10, kT0 + std::chrono::minutes(2)))
+          .alert);
+  // ... but the repeats carry on.
+  const auto repeat =
+      after.record("anonymous", AddressFamily::kAny, okResult(10, kT0 + std::chrono::minutes(11)));
+  ASSERT_TRUE(repeat.alert);
+  EXPECT_EQ(repeat.alert->kind, AlertEventKind::kRepeat);
+}
+
+}  // namespace
+}  // namespace pullguard
