@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <asio.hpp>
+#include <atomic>
 #include <csignal>
 #include <map>
 #include <memory>
 #include <random>
+#include <thread>
 
 #include "alerts/notifier.hpp"
 #include "app/systemd_notify.hpp"
@@ -85,7 +87,8 @@ class Daemon {
     waitForSignal();
     io_.run();
     notifier_.reset();  // its queued events are abandoned; in-flight requests were cancelled
-    workers_.join();    // transfers were cancelled, so this is quick
+    joinRetired(true);
+    workers_.join();  // transfers were cancelled, so this is quick
     // Readings a scheduled (or pending) save had not written yet.
     if (save_scheduled_ || save_pending_) saveHistoryNow();
     // Results posted after the loop stopped: run them (they return at once) so they release
@@ -238,18 +241,15 @@ class Daemon {
     applySinks(std::move(loaded.alert_sinks));
   }
 
-  // A new notifier for changed sinks; the old one is retired on a worker, since it may wait
-  // for a webhook in flight.
+  // A new notifier for changed sinks. The old one may wait up to a sink's timeout for a
+  // webhook in flight, so it is retired on a thread of its own, not on the probe workers.
   void applySinks(std::vector<ResolvedSink> sinks) {
     if (notifier_ && sameSinks(sinks, sinks_) &&
         notifier_queue_size_ == config_.alerts.queue_size) {
       return;
     }
     notifier_queue_size_ = config_.alerts.queue_size;
-    if (notifier_) {
-      auto retired = std::shared_ptr<Notifier>(std::move(notifier_));
-      asio::post(workers_, [retired]() mutable { retired.reset(); });
-    }
+    if (notifier_) retire(std::move(notifier_));
     sinks_ = sinks;
     auto report = [this](const std::string& sink, NotificationOutcome outcome) {
       asio::post(io_, [this, sink, outcome] {
@@ -265,6 +265,26 @@ class Daemon {
       outcomes.emplace_back(notificationOutcomeName(outcome));
     }
     state_.setNotificationSinks(notifier_->sinkNames(), outcomes);
+  }
+
+  void retire(std::unique_ptr<Notifier> old) {
+    joinRetired(false);
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    retiring_.push_back({std::thread([old = std::move(old), done]() mutable {
+                           old.reset();
+                           *done = true;
+                         }),
+                         done});
+  }
+
+  // Joins the retiring threads that have finished, or all of them (at shutdown, after the
+  // transfers in flight were cancelled).
+  void joinRetired(bool all) {
+    std::erase_if(retiring_, [all](Retiring& r) {
+      if (!all && !*r.done) return false;
+      r.thread.join();
+      return true;
+    });
   }
 
   static bool sameSinks(const std::vector<ResolvedSink>& a, const std::vector<ResolvedSink>& b) {
@@ -477,6 +497,11 @@ class Daemon {
   std::vector<ResolvedSink> sinks_;
   std::unique_ptr<Notifier> notifier_;
   std::int64_t notifier_queue_size_ = 0;
+  struct Retiring {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Retiring> retiring_;  // notifiers replaced by a reload, shutting down
   bool stopping_ = false;
 };
 

@@ -11,11 +11,14 @@ import hmac
 import http.server
 import json
 import os
+import signal
+import socket
 import threading
 import time
 import unittest
 
-from harness import Agent, FakeHub, TempDir, config_for, parse_metrics, run_cli, wait_until
+from harness import (Agent, FakeHub, TempDir, config_for, parse_metrics, run_cli, sample,
+                     wait_until)
 
 HOOK_KEY = "Hook-Key-Do-Not-Leak-9931"
 AGENT_SECRET = "Agent-Env-Do-Not-Leak-5150"
@@ -233,3 +236,54 @@ class AlertDeliveryTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SinkReloadTest(unittest.TestCase):
+    """SIGHUP replaces the sinks while a webhook hangs: probing goes on, the new sinks count,
+    and SIGTERM still stops at once."""
+
+    def setUp(self):
+        self.tmp = TempDir()
+        self.addCleanup(self.tmp.remove)
+        self.hub = FakeHub()
+        self.addCleanup(self.hub.stop)
+        # Accepts connections (the kernel's backlog does) and never answers.
+        self.blackhole = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.blackhole.bind(("127.0.0.1", 0))
+        self.blackhole.listen(8)
+        self.addCleanup(self.blackhole.close)
+        self.config_path = os.path.join(self.tmp.path, "config.json")
+
+    def write_config(self, sinks):
+        config = config_for(self.hub.url, interval=10,
+                            thresholds={"warning_ratio": 0.5, "forecast_horizon_seconds": 0},
+                            alerts={"sinks": sinks})
+        with open(self.config_path + ".new", "w") as handle:
+            json.dump(config, handle)
+        os.replace(self.config_path + ".new", self.config_path)
+
+    def test_reload_retires_a_hanging_webhook_without_stopping_probes(self):
+        port = self.blackhole.getsockname()[1]
+        self.write_config([{"type": "webhook", "name": "blackhole", "timeout_seconds": 60,
+                            "url": f"http://127.0.0.1:{port}/hook"}])
+        agent = Agent(self.config_path)
+        self.addCleanup(agent.stop)
+        self.hub.spend(60)  # 40 of 100 left: warning, and the webhook hangs
+        agent.wait_for_probes(1, timeout=25)
+        wait_until(lambda: sample(parse_metrics(agent.metrics()), "pullguard_alerts_total",
+                                  level="warning") == 1, timeout=10, what="the warning")
+        time.sleep(0.5)  # the webhook is now hanging on the blackhole
+
+        self.write_config([{"type": "log", "name": "after"}])
+        agent.signal(signal.SIGHUP)
+        wait_until(lambda: "configuration reloaded" in agent.log(), timeout=10,
+                   what="the reload")
+        samples = parse_metrics(agent.metrics())
+        sinks = {labels["sink"] for (name, labels), _ in samples.items()
+                 if name == "pullguard_notifications_total"}
+        self.assertEqual(sinks, {"after"})
+        agent.wait_for_probes(3, timeout=35)  # probing carries on while the old sink hangs
+
+        code, seconds = agent.stop()
+        self.assertEqual(code, 0)
+        self.assertLess(seconds, 2.0, agent.log())
