@@ -45,7 +45,7 @@ inline constexpr std::size_t kMaxHookOutputBytes = 4096;
 ExecResult runExecHook(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                        std::chrono::milliseconds timeout, const std::atomic<bool>& cancel);
 
-// One line for a log: "exit status 3", "timed out after 10s", "killed by signal 9", ...
+// One line for a log: "exit status 3", "timed out", "killed by signal 9", ...
 std::string describeExecResult(const ExecResult& result);
 
 }  // namespace pullguard
