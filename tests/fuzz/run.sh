@@ -7,7 +7,7 @@ set -euo pipefail
 seconds="${1:-20}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="$root/build-fuzz"
-targets=(ratelimit challenge token docker_config history)
+targets=(ratelimit challenge token docker_config history config)
 
 cd "$root"
 CC=clang CXX=clang++ cmake -S . -B "$build" -DPULLGUARD_FUZZ=ON -DPULLGUARD_BUILD_TESTS=OFF
