@@ -19,7 +19,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
-      libasio-dev libcivetweb-dev libcli11-dev libcurl4-openssl-dev libsystemd-dev \
+      libasio-dev libcivetweb-dev libcli11-dev libcurl4-openssl-dev libssl-dev libsystemd-dev \
       nlohmann-json3-dev prometheus-cpp-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
