@@ -111,7 +111,15 @@ void BudgetModel::accept(const Observation& observation) {
   } else if (pulls < 0) {
     forgetReturned(-pulls);
   }
-  history_.push_back(observation);
+  // A bucket nobody pulls from reads the same count probe after probe: a run of equal
+  // readings is kept as its first and its last, so an idle bucket's history (and the state
+  // file) stays two points long instead of a window's worth.
+  const std::size_t n = history_.size();
+  if (refilled == 0 && pulls == 0 && n >= 2 && history_[n - 2].remaining == last.remaining) {
+    history_.back().at = observation.at;
+  } else {
+    history_.push_back(observation);
+  }
   prune(observation.at);
 }
 

@@ -54,7 +54,8 @@ class BudgetModel {
   Forecast forecast(std::chrono::system_clock::time_point now,
                     const ForecastSettings& settings) const;
 
-  // The accepted observations within max(window, keep), oldest first: what is worth storing.
+  // The accepted observations within max(window, keep), oldest first, a run of equal readings
+  // kept as its first and last: what is worth storing.
   std::vector<Observation> history() const;
   std::optional<Observation> latest() const;
 

@@ -88,7 +88,9 @@ EOF
 # start_daemon NAME CONFIG: sets PID_<NAME>, ADDR_<NAME>, START_<NAME>.
 start_daemon() {
   # shellcheck disable=SC2086 # DAEMON_ENV is a list of NAME=VALUE words
-  env $DAEMON_ENV "$PULLGUARD" --config.file "$2" 2>"$TMP/$1.log" &
+  # Its budget history goes to the scratch dir, never the host's /var/lib/pullguard.
+  env $DAEMON_ENV "$PULLGUARD" --config.file "$2" --storage.path "$TMP/state-$1" \
+    2>"$TMP/$1.log" &
   local pid=$!
   PIDS+=("$pid")
   printf -v "PID_$1" '%s' "$pid"

@@ -197,7 +197,7 @@ TEST(BudgetModel, APullSecondsAfterStartIsNotAFlood) {
 TEST(BudgetModel, HistoryKeepsAWindowAndNoMore) {
   BudgetModel model;
   model.setMinimumKeep(seconds(60));
-  for (int s = 0; s <= 1200; s += 60) model.observe(reading(s, 100, 100, 600));
+  for (int s = 0; s <= 1200; s += 60) model.observe(reading(s, 100 - s / 60, 100, 600));
   const auto history = model.history();
   ASSERT_FALSE(history.empty());
   EXPECT_EQ(history.front().at, at(600));
@@ -250,6 +250,25 @@ TEST(BudgetModel, ExpectedRemainingStopsAtZeroThenCountsReturningPulls) {
   const Forecast f = model.forecast(at(120), s);
   ASSERT_TRUE(f.expected_remaining);
   EXPECT_GE(*f.expected_remaining, 30);  // not 10 + 30 + 60 - rate x 600 (negative, so 0)
+}
+
+}  // namespace
+}  // namespace pullguard
+
+namespace pullguard {
+namespace {
+
+TEST(BudgetModel, AnIdleBucketKeepsTwoPointsNotAWindowOfThem) {
+  BudgetModel model;
+  for (int minute = 0; minute <= 300; ++minute) model.observe(reading(minute * 60.0, 70));
+  const auto history = model.history();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history.front().at, at(0));
+  EXPECT_EQ(history.back().at, at(300 * 60));
+  model.observe(reading(301 * 60.0, 69));  // a pull: the run ends, the new reading is kept
+  EXPECT_EQ(model.history().size(), 3u);
+  // The time watched still counts from the first reading.
+  EXPECT_NEAR(model.forecast(at(301 * 60), settings()).long_rate, 1.0 / 3600, 1e-9);
 }
 
 }  // namespace
