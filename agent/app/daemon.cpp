@@ -180,17 +180,24 @@ class Daemon {
   }
 
   // Reading the file and the secrets is I/O: done on a worker, applied on the loop.
+  // Loads run on workers and can overtake each other (a secret file on a slow mount): only the
+  // newest SIGHUP's load is applied, so an older file never replaces a newer one.
   void startReload() {
     systemd_.reloading();
     logger().info("reloading configuration", {{"file", options_.config_path}});
-    asio::post(workers_, [this] {
+    const std::uint64_t sequence = ++reloads_requested_;
+    asio::post(workers_, [this, sequence] {
       auto result = std::make_shared<LoadResult>(loadConfig(options_.config_path));
-      asio::post(io_, [this, result] { finishReload(std::move(*result)); });
+      asio::post(io_, [this, sequence, result] { finishReload(sequence, std::move(*result)); });
     });
   }
 
-  void finishReload(LoadResult result) {
+  void finishReload(std::uint64_t sequence, LoadResult result) {
     if (stopping_) return;  // a reload that finished while shutting down changes nothing
+    if (sequence != reloads_requested_) {
+      logger().info("dropped a configuration load overtaken by a newer SIGHUP");
+      return;
+    }
     if (!result.loaded) {
       logger().error("reload failed; keeping the running configuration", {{"error", result.error}});
       state_.recordReload(false, clock_.wallNow());
@@ -501,7 +508,8 @@ class Daemon {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> done;
   };
-  std::vector<Retiring> retiring_;  // notifiers replaced by a reload, shutting down
+  std::vector<Retiring> retiring_;       // notifiers replaced by a reload, shutting down
+  std::uint64_t reloads_requested_ = 0;  // SIGHUPs so far; loop thread only
   bool stopping_ = false;
 };
 

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import time
 import unittest
 
 from harness import (TESTDATA, Agent, FakeHub, TempDir, config_for, parse_metrics, run_cli,
@@ -163,6 +164,44 @@ class ReloadTest(unittest.TestCase):
                                   identity="ci", family="ipv6") == 1,
                    what="the new family to be probed")
         self.assertEqual(hub.stats()["tokens"]["acme-ci"]["ok"], 1)
+
+    def test_an_older_load_never_replaces_a_newer_one(self):
+        # The first SIGHUP's load blocks on a secret in a FIFO (a slow mount, say) while a
+        # second SIGHUP loads a newer file at once. Regression: when the first load finished,
+        # its older configuration replaced the newer one.
+        fifo = os.path.join(self.tmp.path, "slow-secret")
+        os.mkfifo(fifo, 0o600)
+        unblocked = []
+
+        def unblock():
+            if not unblocked:
+                unblocked.append(True)
+                with open(fifo, "w") as handle:  # lets the blocked load finish
+                    handle.write("ci-password\n")
+        path = self.tmp.file("config.json", config_for(self.hub.url))
+        agent = Agent(path)
+        self.addCleanup(agent.stop)
+        self.addCleanup(unblock)  # runs first: the agent must not stop on a blocked worker
+        agent.wait_for_probes(1)
+
+        self.tmp.file("config.json", config_for(self.hub.url, identities=[
+            {"name": "older", "username": "acme-ci", "password_file": fifo}]))
+        agent.signal(signal.SIGHUP)
+        wait_until(lambda: agent.log().count("reloading configuration") == 1, what="reload 1")
+        time.sleep(0.5)  # the first load now waits on the FIFO
+        self.tmp.file("config.json", config_for(self.hub.url, identities=[{"name": "newer"}]))
+        agent.signal(signal.SIGHUP)
+        wait_until(lambda: 'identity="newer"' in agent.metrics(), what="the newer config")
+
+        unblock()
+        # Done when the first load has ended one way or the other: applied (the bug) or
+        # dropped.
+        wait_until(lambda: agent.log().count("configuration reloaded") +
+                   agent.log().count("overtaken by a newer SIGHUP") == 2,
+                   what="the first load to end")
+        metrics = agent.metrics()
+        self.assertIn('identity="newer"', metrics)
+        self.assertNotIn('identity="older"', metrics)
 
     def test_sighup_drops_removed_identities(self):
         path = self.tmp.file("config.json", config_for(self.hub.url, identities=[
