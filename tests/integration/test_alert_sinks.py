@@ -266,12 +266,13 @@ class SinkReloadTest(unittest.TestCase):
         port = self.blackhole.getsockname()[1]
         self.write_config([{"type": "webhook", "name": "blackhole", "timeout_seconds": 60,
                             "url": f"http://127.0.0.1:{port}/hook"}])
+        # 40 of 100 left before the first probe: warning at once, and the webhook hangs.
+        self.hub.spend(60)
         agent = Agent(self.config_path)
         self.addCleanup(agent.stop)
-        self.hub.spend(60)  # 40 of 100 left: warning, and the webhook hangs
-        agent.wait_for_probes(1, timeout=25)
+        agent.wait_for_probes(1, timeout=30)
         wait_until(lambda: sample(parse_metrics(agent.metrics()), "pullguard_alerts_total",
-                                  level="warning") == 1, timeout=10, what="the warning")
+                                  level="warning") == 1, timeout=30, what="the warning")
         time.sleep(0.5)  # the webhook is now hanging on the blackhole
 
         self.write_config([{"type": "log", "name": "after"}])
